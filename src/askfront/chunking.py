@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from typing import TYPE_CHECKING
+
+from askfront.types import Chunk, Document
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 _ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st vs etc inc ltd co corp gen col lt sgt capt gov sen rep pres
@@ -44,3 +51,83 @@ def _append_trimmed(text: str, a: int, b: int, spans: list[tuple[int, int]]) -> 
         b -= 1
     if b > a:
         spans.append((a, b))
+
+
+def chunk_document(
+    doc: Document, tokenizer: Tokenizer, max_tokens: int = 200, overlap_tokens: int = 0
+) -> list[Chunk]:
+    """Pack whole sentences into chunks of at most `max_tokens` word pieces.
+
+    Hand-written rather than a LangChain splitter: we need every sentence's exact offsets
+    (the answerer quotes them) and one batched tokenizer pass instead of a length call per
+    merge. A sentence longer than `max_tokens` is cut at word boundaries. `overlap_tokens`
+    repeats trailing whole sentences of a chunk at the start of the next.
+
+    Raises:
+        ValueError: if overlap_tokens >= max_tokens.
+    """
+    if overlap_tokens >= max_tokens:
+        raise ValueError("chunk overlap must be smaller than the chunk size")
+    text = doc.text
+    sentences: list[tuple[int, int, int]] = []  # start, end, tokens
+    spans = split_sentences(text)
+    encodings = tokenizer.encode_batch([text[a:b] for a, b in spans], add_special_tokens=False)
+    for (a, b), enc in zip(spans, encodings, strict=True):
+        n = len(enc.ids)
+        if n <= max_tokens:
+            sentences.append((a, b, n))
+        else:
+            sentences.extend(_cut_long(text, a, enc.offsets, max_tokens))
+
+    chunks: list[Chunk] = []
+    i = 0
+    while i < len(sentences):
+        j, total = i, 0
+        while j < len(sentences) and total + sentences[j][2] <= max_tokens:
+            total += sentences[j][2]
+            j += 1
+        group = sentences[i:j]
+        start, end = group[0][0], group[-1][1]
+        chunks.append(
+            Chunk(
+                id=_chunk_id(doc, len(chunks), start, end),
+                source=doc.path,
+                index=len(chunks),
+                text=text[start:end],
+                start=start,
+                end=end,
+                page=doc.page_at(start),
+                sentences=tuple((s[0], s[1]) for s in group),
+                n_tokens=total,
+            )
+        )
+        if j >= len(sentences):
+            break
+        # Step back over whole sentences for the overlap, but always move forward.
+        back, k = 0, j
+        while overlap_tokens and k - 1 > i and back + sentences[k - 1][2] <= overlap_tokens:
+            k -= 1
+            back += sentences[k][2]
+        i = k
+    return chunks
+
+
+def _cut_long(
+    text: str, base: int, offsets: list[tuple[int, int]], max_tokens: int
+) -> list[tuple[int, int, int]]:
+    """Cut one overlong sentence into pieces of <= max_tokens word pieces."""
+    pieces = []
+    for k in range(0, len(offsets), max_tokens):
+        window = offsets[k : k + max_tokens]
+        a, b = base + window[0][0], base + window[-1][1]
+        pieces.append((a, b, len(window)))
+    # Cover the gaps between pieces so the sentence stays contiguous.
+    return [
+        (a if n == 0 else pieces[n - 1][1], b, t) for n, (a, b, t) in enumerate(pieces)
+    ]
+
+
+def _chunk_id(doc: Document, index: int, start: int, end: int) -> str:
+    # Deterministic: the same file content always yields the same chunk ids.
+    raw = f"{doc.path}\x00{doc.sha256}\x00{index}\x00{start}\x00{end}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
