@@ -6,44 +6,11 @@ INTERFACE STUB: signatures are fixed; bodies are being written.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-
 from askfront.config import Settings
-from askfront.types import Answer, Document, Turn
+from askfront.types import Answer, Document, DocumentRecord, IndexReport, Turn
 
 # Progress callback: (stage description, done, total).
 Progress = Callable[[str, int, int], None]
-
-
-@dataclass
-class DocumentRecord:
-    """One corpus file as the index knows it (for listings in the CLI and UI)."""
-
-    path: str
-    title: str | None
-    date: str | None
-    sha256: str
-    chunks: int
-    status: str  # "indexed" or "failed"
-    error: str | None = None
-
-
-@dataclass
-class FileReport:
-    path: str
-    status: str  # added | updated | deleted | unchanged | failed
-    chunks: int = 0
-    reason: str | None = None
-
-
-@dataclass
-class IndexReport:
-    files: list[FileReport]
-    counts: dict[str, int]  # added, updated, deleted, unchanged, failed
-    chunks_embedded: int
-    seconds: float
-    full_rebuild: bool = False
-    rebuild_reason: str | None = None
 
 
 class Assistant:

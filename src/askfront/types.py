@@ -146,3 +146,34 @@ class Answer:
             "notice": self.notice,
             "mode": self.mode,
         }
+
+
+@dataclass
+class DocumentRecord:
+    """One corpus file as the index knows it (for listings in the CLI and UI)."""
+
+    path: str
+    title: str | None
+    date: str | None
+    sha256: str
+    chunks: int
+    status: str  # "indexed" or "failed"
+    error: str | None = None
+
+
+@dataclass
+class FileReport:
+    path: str
+    status: str  # added | updated | deleted | unchanged | failed
+    chunks: int = 0
+    reason: str | None = None
+
+
+@dataclass
+class IndexReport:
+    files: list[FileReport]
+    counts: dict[str, int]  # added, updated, deleted, unchanged, failed
+    chunks_embedded: int
+    seconds: float
+    full_rebuild: bool = False
+    rebuild_reason: str | None = None

@@ -1,0 +1,92 @@
+"""The keyword side of hybrid search: a bm25s index over a build's chunks, saved next to it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+
+logger = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def _tokenize(texts: list[str]) -> bm25s.tokenization.Tokenized:
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False)
+
+
+@dataclass
+class KeywordIndex:
+    """BM25 over chunks, with the chunk ids, sources and dates needed to filter hits."""
+
+    retriever: bm25s.BM25
+    ids: list[str]
+    sources: np.ndarray
+    dates: np.ndarray  # int YYYYMMDD, 0 when unknown
+
+    def search(
+        self, query: str, k: int, mask: np.ndarray | None = None
+    ) -> list[tuple[str, float]]:
+        if not self.ids:
+            return []
+        tokens = bm25s.tokenize([query], stopwords="en", stemmer=_stemmer(), show_progress=False)
+        if not tokens.ids or not tokens.ids[0]:
+            return []
+        # Query words unknown to the corpus get no id in bm25s' vocabulary; drop them.
+        k = min(k, len(self.ids))
+        docs, scores = self.retriever.retrieve(
+            tokens, k=k, show_progress=False, n_threads=1, weight_mask=mask
+        )
+        return [
+            (self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0
+        ]
+
+    def mask(self, sources: set[str] | None, date_from: int, date_to: int) -> np.ndarray | None:
+        if not sources and not date_from and not date_to:
+            return None
+        m = np.ones(len(self.ids), dtype=bool)
+        if sources:
+            m &= np.isin(self.sources, list(sources))
+        if date_from:
+            m &= self.dates >= date_from
+        if date_to:
+            m &= self.dates <= date_to
+        return m.astype(np.float32)
+
+
+def build(
+    folder: Path, ids: list[str], texts: list[str], sources: list[str], dates: list[int]
+) -> None:
+    """Build and save an index to `folder` (replacing what is there)."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    retriever = bm25s.BM25()
+    if texts:
+        retriever.index(_tokenize(texts), show_progress=False)
+        retriever.save(str(folder))
+    (folder / "chunks.json").write_text(json.dumps({"ids": ids, "sources": sources, "dates": dates}))
+
+
+def load(folder: Path) -> KeywordIndex:
+    meta = json.loads((folder / "chunks.json").read_text())
+    if meta["ids"]:
+        retriever = bm25s.BM25.load(str(folder), mmap=False)
+    else:
+        retriever = bm25s.BM25()
+    return KeywordIndex(
+        retriever=retriever,
+        ids=meta["ids"],
+        sources=np.array(meta["sources"], dtype=object),
+        dates=np.array(meta["dates"], dtype=np.int64),
+    )

@@ -1,0 +1,287 @@
+"""Incremental, crash-safe sync of corpus_dir into the index.
+
+Bookkeeping is LangChain's indexing API (`index()` with a SQLRecordManager): it skips
+chunks already embedded, and with cleanup="scoped_full" drops a changed file's stale
+chunks. On top of it we keep per-file sha256 in the docstore, so unchanged files are not
+even re-read, and files that failed keep their previous version.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from askfront import bm25
+from askfront.chunking import chunk_document
+from askfront.config import Settings
+from askfront.documents import iter_corpus, load_document_with_timeout
+from askfront.embeddings import fingerprint, get_embeddings, get_tokenizer
+from askfront.errors import AskfrontError, IndexLockedError
+from askfront.store import MANIFEST, Build, activate, date_int, read_json
+from askfront.types import Chunk, Document, FileReport, IndexReport
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+FILES_PER_BATCH = 16  # files embedded per indexing-API call; also the progress granularity
+
+
+@contextmanager
+def index_lock(index_dir: Path, wait: bool = False) -> Iterator[None]:
+    """One writer at a time. A second rebuild exits with a clear message (or waits).
+
+    Raises:
+        IndexLockedError: if another process holds the lock and `wait` is False.
+    """
+    index_dir.mkdir(parents=True, exist_ok=True)
+    path = index_dir / ".lock"
+    with open(path, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            raise IndexLockedError(
+                f"Another rebuild ({holder}) is updating {index_dir}/. Wait for it to finish, "
+                "then run again."
+            ) from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()}")
+        f.flush()
+        try:
+            yield
+        finally:
+            f.seek(0)
+            f.truncate()
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def build_key(settings: Settings) -> dict[str, object]:
+    """What the vectors and chunks depend on: a change forces a full rebuild."""
+    return {
+        "embedding": fingerprint(settings),
+        "chunk_tokens": settings.chunk_tokens,
+        "chunk_overlap_tokens": settings.chunk_overlap_tokens,
+        "collection": settings.collection,
+    }
+
+
+def _new_build_name(settings: Settings, key: dict[str, object]) -> str:
+    digest = hashlib.sha256(repr(sorted(key.items())).encode()).hexdigest()[:8]
+    return f"{settings.collection}-{digest}-{int(time.time() * 1000):x}"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def sync(
+    settings: Settings,
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
+    embeddings: Embeddings | None = None,
+    wait: bool = False,
+) -> IndexReport:
+    """Bring the index in line with settings.corpus_dir.
+
+    Raises:
+        IndexLockedError: if another rebuild is running.
+        StoreUnavailableError: if the Chroma server is unreachable.
+        ConfigError: if the corpus folder or the embedding model is missing.
+    """
+    from askfront.errors import ConfigError
+
+    corpus = settings.corpus_dir
+    if not corpus.is_dir():
+        raise ConfigError(
+            f"Corpus folder {corpus}/ does not exist. Create it and put .txt, .md, .html or "
+            ".pdf files in it, or point ASKFRONT_CORPUS_DIR / --corpus at your articles."
+        )
+    with index_lock(settings.index_dir, wait=wait):
+        return _sync_locked(settings, full=full, progress=progress, embeddings=embeddings)
+
+
+def _sync_locked(
+    settings: Settings, *, full: bool, progress: Progress | None, embeddings: Embeddings | None
+) -> IndexReport:
+    from langchain_classic.indexes import SQLRecordManager
+    from langchain_core.documents import Document as LCDocument
+    from langchain_core.indexing import index
+
+    started = time.perf_counter()
+    report = (lambda *a: None) if progress is None else progress
+    key = build_key(settings)
+    manifest = read_json(settings.index_dir / MANIFEST) or {}
+    current = Build(settings, manifest["active"]) if manifest.get("active") else None
+    rebuild_reason = None
+    if current is None or not current.state_path.is_file():
+        rebuild_reason = "no index yet"
+    elif full:
+        rebuild_reason = "--full requested"
+    elif current.state().get("key") != key:
+        rebuild_reason = "embedding model or chunk settings changed"
+    build = Build(settings, _new_build_name(settings, key)) if rebuild_reason else current
+    assert build is not None
+    build.dir.mkdir(parents=True, exist_ok=True)
+    if rebuild_reason:
+        build.write_state(key=key, created_at=time.time())
+        logger.info("Full rebuild into %s: %s", build.name, rebuild_reason)
+
+    store = build.docstore
+    known = {row.path: row for row in store.rows()}
+    files = iter_corpus(settings.corpus_dir)
+    rels = {p.relative_to(settings.corpus_dir).as_posix(): p for p in files}
+    reports: list[FileReport] = []
+    todo: list[tuple[str, Path, str, str]] = []  # rel, path, sha, "added"/"updated"
+    for i, (rel, path) in enumerate(sorted(rels.items())):
+        report("Checking files", i, len(rels))
+        try:
+            sha = _sha256(path)
+        except OSError as exc:
+            reports.append(FileReport(rel, "failed", reason=f"cannot read: {exc.strerror}"))
+            continue
+        row = known.get(rel)
+        if row is not None and row.sha256 == sha:
+            if row.status == "failed":
+                reports.append(FileReport(rel, "failed", reason=row.error))
+            else:
+                reports.append(FileReport(rel, "unchanged", chunks=row.chunks))
+            continue
+        todo.append((rel, path, sha, "updated" if row and row.status == "indexed" else "added"))
+
+    tokenizer = get_tokenizer(settings)
+    embedded = 0
+    if todo:
+        embeddings = embeddings or get_embeddings(settings)
+        vectorstore = build.vectorstore(embeddings)
+        records = SQLRecordManager(build.name, db_url=build.record_manager_url())
+        records.create_schema()
+        done = 0
+        for start in range(0, len(todo), FILES_PER_BATCH):
+            batch = todo[start : start + FILES_PER_BATCH]
+            loaded: list[tuple[str, str, Document, list[Chunk]]] = []
+            for rel, path, sha, status in batch:
+                try:
+                    doc = load_document_with_timeout(
+                        path,
+                        settings.corpus_dir,
+                        timeout_s=settings.file_timeout,
+                        max_bytes=int(settings.max_file_mb * 1024 * 1024),
+                    )
+                    chunks = chunk_document(
+                        doc, tokenizer, settings.chunk_tokens, settings.chunk_overlap_tokens
+                    )
+                    if not chunks:
+                        raise AskfrontError("no text to index")
+                except AskfrontError as exc:
+                    store.mark_failed(rel, sha, str(exc))
+                    reports.append(FileReport(rel, "failed", reason=str(exc)))
+                    continue
+                except Exception as exc:  # one bad file never stops the others
+                    logger.exception("Unexpected error reading %s", rel)
+                    reason = f"unexpected error: {type(exc).__name__}: {exc}"
+                    store.mark_failed(rel, sha, reason)
+                    reports.append(FileReport(rel, "failed", reason=reason))
+                    continue
+                loaded.append((rel, status, doc, chunks))
+            lc_docs = [
+                LCDocument(
+                    page_content=ch.text,
+                    metadata={
+                        "source": ch.source,
+                        "chunk_id": ch.id,
+                        "date_int": date_int(doc.date),
+                        "start": ch.start,
+                        "end": ch.end,
+                    },
+                )
+                for _, _, doc, chunks in loaded
+                for ch in chunks
+            ]
+            if lc_docs:
+                result = index(
+                    lc_docs,
+                    records,
+                    vectorstore,
+                    cleanup="scoped_full",
+                    source_id_key="source",
+                    batch_size=256,
+                    key_encoder="sha256",
+                )
+                embedded += result["num_added"] + result["num_updated"]
+            # The docstore is written after the vectors: a crash in between leaves the file
+            # looking new, and the next run's index() skips what is already embedded.
+            for rel, status, doc, chunks in loaded:
+                store.put_document(doc, chunks)
+                reports.append(FileReport(rel, status, chunks=len(chunks)))
+            done += len(batch)
+            report("Embedding files", done, len(todo))
+
+    deleted = [row.path for row in known.values() if row.path not in rels]
+    if deleted:
+        collection = build.collection()
+        records = SQLRecordManager(build.name, db_url=build.record_manager_url())
+        records.create_schema()
+        for rel in deleted:
+            keys = records.list_keys(group_ids=[rel])
+            if keys:
+                collection.delete(ids=keys)
+                records.delete_keys(keys)
+            store.delete_document(rel)
+            reports.append(FileReport(rel, "deleted"))
+
+    changed = bool(todo or deleted or rebuild_reason or not build.bm25_dir())
+    if changed:
+        report("Building keyword index", 0, 1)
+        generation = int(build.state().get("generation", 0)) + 1
+        ids, texts, sources, dates = store.all_chunk_texts()
+        folder = build.dir / f"bm25-{generation}"
+        bm25.build(folder, ids, texts, sources, [date_int(d) for d in dates])
+        old = build.bm25_dir()
+        build.write_state(generation=generation, bm25=folder.name, updated_at=time.time())
+        if old and old != folder:
+            import shutil
+
+            shutil.rmtree(old, ignore_errors=True)
+        report("Building keyword index", 1, 1)
+    if rebuild_reason:
+        activate(settings, build)
+    _remove_orphan_builds(settings, keep=build.name)
+
+    reports.sort(key=lambda r: r.path)
+    counts = {s: 0 for s in ("added", "updated", "deleted", "unchanged", "failed")}
+    for r in reports:
+        counts[r.status] += 1
+    return IndexReport(
+        files=reports,
+        counts=counts,
+        chunks_embedded=embedded,
+        seconds=time.perf_counter() - started,
+        full_rebuild=bool(rebuild_reason),
+        rebuild_reason=rebuild_reason,
+    )
+
+
+def _remove_orphan_builds(settings: Settings, keep: str) -> None:
+    """The build a full rebuild replaced, and any left by a rebuild killed midway."""
+    builds = settings.index_dir / "builds"
+    for folder in builds.iterdir() if builds.is_dir() else []:
+        if folder.name != keep and folder.is_dir():
+            Build(settings, folder.name).destroy()
+
