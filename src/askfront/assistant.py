@@ -1,22 +1,110 @@
-"""The one API that the CLI, the web chat and the evaluation all call.
-
-INTERFACE STUB: signatures are fixed; bodies are being written.
-"""
+"""The one API that the CLI, the web chat and the evaluation all call."""
 
 from __future__ import annotations
 
+import logging
+import re
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
 from askfront.config import Settings
+from askfront.errors import AskfrontError, IndexNotFoundError
 from askfront.types import Answer, Document, DocumentRecord, IndexReport, Turn
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+    from askfront.answer import Answerer
+    from askfront.retrieval import Retriever
+
+logger = logging.getLogger(__name__)
 
 # Progress callback: (stage description, done, total).
 Progress = Callable[[str, int, int], None]
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+EMPTY_QUESTION = "Please type a question about the articles."
+
 
 class Assistant:
-    def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings or Settings()
+    """Answers questions about the indexed articles, and keeps the index in sync.
 
+    Thread-safe for concurrent `ask` calls; `reindex` swaps the retriever only once the
+    new index is complete, so answers keep coming from the previous one meanwhile.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embeddings: Embeddings | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self._embeddings = embeddings
+        self._retriever: Retriever | None = None
+        self._lock = threading.RLock()
+        self._answerers: dict[str, Answerer] = {}
+
+    # -- components (loaded lazily: `askfront ask --help` must stay instant) --------------
+    @property
+    def embeddings(self) -> Embeddings:
+        if self._embeddings is None:
+            from askfront.embeddings import get_embeddings
+
+            self._embeddings = get_embeddings(self.settings)
+        return self._embeddings
+
+    def retriever(self) -> Retriever:
+        """The retriever for the active build, reloaded when another process rebuilt it.
+
+        Raises:
+            IndexNotFoundError: if there is no index yet.
+        """
+        from askfront.retrieval import Retriever
+        from askfront.store import active_build
+
+        build = active_build(self.settings)
+        generation = build.state().get("generation")
+        with self._lock:
+            current = self._retriever
+            if (
+                current is None
+                or current.build.name != build.name
+                or current.generation != generation
+            ):
+                current = Retriever(self.settings, build, self.embeddings)
+                self._retriever = current
+            return current
+
+    def answerer(self, mode: str | None = None) -> Answerer:
+        """The answer backend for `mode` (default: the `llm` setting), built once."""
+        mode = mode or self.settings.llm
+        with self._lock:
+            if mode not in self._answerers:
+                from askfront.answer.extractive import ExtractiveAnswerer
+
+                extractive = self._answerers.get("extractive") or ExtractiveAnswerer(
+                    max_sentences=self.settings.max_answer_sentences
+                )
+                self._answerers["extractive"] = extractive
+                if mode != "extractive":
+                    from askfront.answer.registry import get_answerer
+
+                    self._answerers[mode] = get_answerer(
+                        self.settings, mode, extractive=extractive, embeddings=self.embeddings
+                    )
+            return self._answerers[mode]
+
+    def modes(self) -> list[str]:
+        """Answer modes the UI may offer: "extractive" plus the configured LLM backend."""
+        modes = ["extractive"]
+        if self.settings.llm != "extractive":
+            modes.append(self.settings.llm)
+        return modes
+
+    # -- asking ---------------------------------------------------------------------------
     def ask(
         self,
         question: str,
@@ -29,32 +117,165 @@ class Assistant:
         date_to: str | None = None,
         mode: str | None = None,
     ) -> Answer:
-        """Answer `question` in the context of `history`. Never raises for bad questions:
-        an empty or over-long question gives an Answer with refused=True and a notice."""
-        raise NotImplementedError
+        """Answer `question` in the context of `history`.
+
+        Bad questions (empty, too long) give a refused Answer with a notice, not an error.
+
+        Raises:
+            IndexNotFoundError: if no index has been built.
+            StoreUnavailableError: if the vector store cannot be reached.
+        """
+        final: Answer | None = None
+        for event in self.ask_stream(
+            question, history, top_k=top_k, hybrid=hybrid, sources=sources,
+            date_from=date_from, date_to=date_to, mode=mode,
+        ):  # fmt: skip
+            if isinstance(event, Answer):
+                final = event
+        assert final is not None
+        return final
 
     def ask_stream(
-        self, question: str, history: Sequence[Turn] = (), **options: object
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        *,
+        top_k: int | None = None,
+        hybrid: bool | None = None,
+        sources: Sequence[str] | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        mode: str | None = None,
     ) -> Iterator[str | Answer]:
         """Like ask(), but yields text deltas as they come, then the final Answer last."""
-        raise NotImplementedError
+        from askfront.retrieval import SearchOptions
 
+        started = time.perf_counter()
+        question = _CONTROL.sub(" ", question or "").strip()
+        problem = self._check_question(question)
+        if problem:
+            yield problem
+            return
+        history = _clean_history(history)
+        answerer = self.answerer(mode)
+        timings: dict[str, float] = {}
+
+        t = time.perf_counter()
+        query = self._standalone(question, history, answerer)
+        if history:
+            timings["condense_ms"] = _ms(t)
+        options = SearchOptions(
+            top_k=top_k or self.settings.top_k,
+            hybrid=self.settings.hybrid if hybrid is None else hybrid,
+            mmr=self.settings.mmr,
+            sources=sources,
+            date_from=date_from,
+            date_to=date_to,
+        )
+        t = time.perf_counter()
+        result = self.retriever().search(query, options)
+        timings.update(result.timings)
+        timings["retrieve_ms"] = _ms(t)
+
+        t = time.perf_counter()
+        final: Answer | None = None
+        # The answerer reads the follow-up itself; it gets the standalone query when an LLM
+        # rewrote it, so both backends see what retrieval saw.
+        asked = query if answerer.name != "extractive" else question
+        for event in answerer.stream(asked, result.passages, history):
+            if isinstance(event, Answer):
+                final = event
+            else:
+                yield event
+        assert final is not None, "answerers end their stream with an Answer"
+        timings["answer_ms"] = _ms(t)
+        timings["total_ms"] = _ms(started)
+        final.timings = {**timings, **final.timings}
+        final.query = query
+        final.passages = result.passages
+        yield final
+
+    def _check_question(self, question: str) -> Answer | None:
+        limit = self.settings.max_question_chars
+        if not question:
+            return Answer(text=EMPTY_QUESTION, refused=True, notice=EMPTY_QUESTION)
+        if len(question) > limit:
+            msg = (
+                f"The question is {len(question):,} characters long; the limit is {limit:,}. "
+                "Shorten it, or raise ASKFRONT_MAX_QUESTION_CHARS."
+            )
+            return Answer(text=msg, refused=True, notice=msg)
+        return None
+
+    def _standalone(self, question: str, history: Sequence[Turn], answerer: Answerer) -> str:
+        """The query retrieval uses: an LLM condenses follow-ups; without one, a
+        deterministic fallback carries the previous turn's key terms."""
+        if not history:
+            return question
+        if answerer.name != "extractive":
+            return answerer.condense(question, history)
+        from askfront.followup import resolve_query
+
+        return resolve_query(question, history)
+
+    # -- documents and the index ----------------------------------------------------------
     def document(self, source: str) -> Document | None:
         """The normalized document (text that citation offsets point into), or None."""
-        raise NotImplementedError
+        from askfront.store import active_build
+
+        try:
+            return active_build(self.settings).docstore.document(source)
+        except IndexNotFoundError:
+            return None
 
     def documents(self) -> list[DocumentRecord]:
-        raise NotImplementedError
+        from askfront.store import active_build
+
+        try:
+            rows = active_build(self.settings).docstore.rows()
+        except IndexNotFoundError:
+            return []
+        return [
+            DocumentRecord(r.path, r.title, r.date, r.sha256, r.chunks, r.status, r.error)
+            for r in rows
+        ]
 
     def reindex(self, *, full: bool = False, progress: Progress | None = None) -> IndexReport:
-        """Sync the index with corpus_dir. Answers keep coming from the previous
-        retriever until the rebuild finishes, then the new one is swapped in."""
-        raise NotImplementedError
+        """Sync the index with corpus_dir; the new build serves once it is complete.
+
+        Raises:
+            IndexLockedError: if another rebuild is running.
+        """
+        from askfront.indexer import sync
+
+        report = sync(self.settings, full=full, progress=progress, embeddings=self.embeddings)
+        with self._lock:
+            self._retriever = None  # the next ask loads the new build
+        return report
 
     def delete_document(self, source: str) -> IndexReport:
-        """Delete corpus_dir/source and drop its chunks from the index."""
-        raise NotImplementedError
+        """Delete corpus_dir/source and drop its chunks from the index.
 
-    def modes(self) -> list[str]:
-        """Answer modes the UI may offer: "extractive" plus the configured LLM backend."""
-        raise NotImplementedError
+        Raises:
+            AskfrontError: if `source` is not a file inside the corpus folder.
+        """
+        root = self.settings.corpus_dir.resolve()
+        path = (root / source).resolve()
+        if root not in path.parents or not path.is_file():
+            raise AskfrontError(f"{source!r} is not a file in {self.settings.corpus_dir}/.")
+        path.unlink()
+        return self.reindex()
+
+
+def _clean_history(history: Sequence[Any]) -> list[Turn]:
+    turns: list[Turn] = []
+    for turn in history or ():
+        if isinstance(turn, dict) and turn.get("role") in ("user", "assistant"):
+            content = turn.get("content")
+            if isinstance(content, str) and content.strip():
+                turns.append({"role": turn["role"], "content": content})
+    return turns
+
+
+def _ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000.0

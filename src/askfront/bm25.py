@@ -34,9 +34,7 @@ class KeywordIndex:
     sources: np.ndarray
     dates: np.ndarray  # int YYYYMMDD, 0 when unknown
 
-    def search(
-        self, query: str, k: int, mask: np.ndarray | None = None
-    ) -> list[tuple[str, float]]:
+    def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         if not self.ids:
             return []
         tokens = bm25s.tokenize([query], stopwords="en", stemmer=_stemmer(), show_progress=False)
@@ -75,7 +73,9 @@ def build(
     if texts:
         retriever.index(_tokenize(texts), show_progress=False)
         retriever.save(str(folder))
-    (folder / "chunks.json").write_text(json.dumps({"ids": ids, "sources": sources, "dates": dates}))
+    (folder / "chunks.json").write_text(
+        json.dumps({"ids": ids, "sources": sources, "dates": dates})
+    )
 
 
 def load(folder: Path) -> KeywordIndex:

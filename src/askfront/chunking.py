@@ -17,7 +17,7 @@ _ABBREVIATIONS = frozenset(
     a.m p.m""".split()
 )
 
-# A sentence ends at . ! ? (plus closing quotes/brackets) followed by whitespace, or at a blank line.
+# A sentence ends at .!? (and closing quotes/brackets) before whitespace, or at a blank line.
 _END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)|\n\s*\n|\n(?=\s*[A-Z\"“‘(\[])")
 
 
@@ -122,9 +122,7 @@ def _cut_long(
         a, b = base + window[0][0], base + window[-1][1]
         pieces.append((a, b, len(window)))
     # Cover the gaps between pieces so the sentence stays contiguous.
-    return [
-        (a if n == 0 else pieces[n - 1][1], b, t) for n, (a, b, t) in enumerate(pieces)
-    ]
+    return [(a if n == 0 else pieces[n - 1][1], b, t) for n, (a, b, t) in enumerate(pieces)]
 
 
 def _chunk_id(doc: Document, index: int, start: int, end: int) -> str:

@@ -284,4 +284,3 @@ def _remove_orphan_builds(settings: Settings, keep: str) -> None:
     for folder in builds.iterdir() if builds.is_dir() else []:
         if folder.name != keep and folder.is_dir():
             Build(settings, folder.name).destroy()
-

@@ -152,7 +152,9 @@ class DocStore:
         if not paths:
             return {}
         q = ",".join("?" * len(paths))
-        cur = self._conn.execute(f"SELECT path, title, date FROM documents WHERE path IN ({q})", paths)
+        cur = self._conn.execute(
+            f"SELECT path, title, date FROM documents WHERE path IN ({q})", paths
+        )
         return {p: (t, d) for p, t, d in cur.fetchall()}
 
     def chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
@@ -314,7 +316,9 @@ class Build:
         except StoreUnavailableError:
             raise
         except Exception as exc:
-            raise StoreUnavailableError(f"Chroma collection {self.name} unavailable: {exc}") from exc
+            raise StoreUnavailableError(
+                f"Chroma collection {self.name} unavailable: {exc}"
+            ) from exc
 
     def vectorstore(self, embeddings: Embeddings) -> Chroma:
         """The same collection through langchain-chroma, for the indexing API."""

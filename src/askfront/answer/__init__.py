@@ -21,7 +21,9 @@ class Answerer(ABC):
     name: str = "answerer"
 
     @abstractmethod
-    def answer(self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()) -> Answer:
+    def answer(
+        self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()
+    ) -> Answer:
         """Answer from `passages` only. `Answer.citations[i].n` numbers passages' quotes 1..N."""
 
     def stream(

@@ -1,0 +1,191 @@
+"""Hybrid search: dense (Chroma) + keyword (BM25), fused by reciprocal rank fusion.
+
+Optional extras on top: MMR diversification and a local cross-encoder reranker.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from askfront import bm25
+from askfront.config import Settings
+from askfront.errors import ConfigError, StoreUnavailableError
+from askfront.store import Build, date_int
+from askfront.types import Passage
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+logger = logging.getLogger(__name__)
+
+RRF_K = 60  # the constant of Cormack et al.; damps the weight of top ranks
+CANDIDATES = 30  # per side, before fusion
+
+
+@dataclass
+class SearchOptions:
+    top_k: int = 5
+    hybrid: bool = True
+    mmr: bool = False
+    sources: Sequence[str] | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+
+
+@dataclass
+class SearchResult:
+    passages: list[Passage]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class Retriever:
+    """Searches one build of the index. Cheap to keep; swapped whole after a rebuild."""
+
+    def __init__(self, settings: Settings, build: Build, embeddings: Embeddings) -> None:
+        self.settings = settings
+        self.build = build
+        self.embeddings = embeddings
+        self.generation = build.state().get("generation")
+        folder = build.bm25_dir()
+        self.keyword = bm25.load(folder) if folder and folder.is_dir() else None
+        self.collection = build.collection()
+
+    def search(self, query: str, options: SearchOptions) -> SearchResult:
+        """Top passages for `query`.
+
+        Raises:
+            StoreUnavailableError: if the vector store cannot be queried.
+        """
+        timings: dict[str, float] = {}
+        k = options.top_k
+        n_candidates = max(CANDIDATES, 4 * k)
+        sources = set(options.sources or ())
+        d_from, d_to = date_int(options.date_from), date_int(options.date_to)
+
+        t = time.perf_counter()
+        qvec = np.asarray(self.embeddings.embed_query(query), dtype=np.float32)
+        timings["embed_ms"] = _ms(t)
+
+        t = time.perf_counter()
+        try:
+            res = self.collection.query(
+                query_embeddings=[qvec.tolist()],
+                n_results=n_candidates,
+                where=_where(sources, d_from, d_to),
+                include=["distances", "embeddings"] if options.mmr else ["distances"],
+            )
+        except Exception as exc:
+            raise StoreUnavailableError(f"Vector search failed: {exc}") from exc
+        dense_ids: list[str] = res["ids"][0]
+        dense_sim = {
+            cid: 1.0 - float(d) for cid, d in zip(dense_ids, res["distances"][0], strict=True)
+        }  # type: ignore[index]
+        timings["dense_ms"] = _ms(t)
+
+        keyword_hits: list[tuple[str, float]] = []
+        if options.hybrid and self.keyword is not None:
+            t = time.perf_counter()
+            mask = self.keyword.mask(sources, d_from, d_to)
+            keyword_hits = self.keyword.search(query, n_candidates, mask)
+            timings["bm25_ms"] = _ms(t)
+
+        t = time.perf_counter()
+        fused: dict[str, float] = {}
+        for rank, cid in enumerate(dense_ids):
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        for rank, (cid, _) in enumerate(keyword_hits):
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        bm25_score = dict(keyword_hits)
+        ranked = sorted(fused, key=lambda c: -fused[c])
+
+        if options.mmr and dense_ids:
+            ranked = self._mmr(qvec, ranked, res, k)
+        pool = ranked[: k * 3 if self.settings.reranker_model else k]
+        chunks = self.build.docstore.chunks(pool)
+        meta = self.build.docstore.doc_meta(c.source for c in chunks.values())
+
+        # Keyword-only hits get a dense score too: the refusal decision reads it.
+        missing = [cid for cid in pool if cid not in dense_sim and cid in chunks]
+        if missing:
+            got = self.collection.get(ids=missing, include=["embeddings"])
+            for cid, vec in zip(got["ids"], got["embeddings"], strict=True):  # type: ignore[arg-type]
+                dense_sim[cid] = float(np.dot(np.asarray(vec, dtype=np.float32), qvec))
+
+        passages = []
+        for cid in pool:
+            chunk = chunks.get(cid)
+            if chunk is None:  # written to Chroma by a rebuild that has not finished
+                continue
+            title, date = meta.get(chunk.source, (None, None))
+            passages.append(
+                Passage(
+                    chunk=chunk,
+                    title=title,
+                    date=date,
+                    score=fused[cid],
+                    dense_score=dense_sim.get(cid),
+                    bm25_score=bm25_score.get(cid),
+                )
+            )
+        timings["fuse_ms"] = _ms(t)
+        if self.settings.reranker_model and passages:
+            t = time.perf_counter()
+            passages = _rerank(self.settings.reranker_model, query, passages)
+            timings["rerank_ms"] = _ms(t)
+        passages = passages[:k]
+        for i, p in enumerate(passages):
+            p.rank = i + 1
+        return SearchResult(passages, timings)
+
+    def _mmr(self, qvec: np.ndarray, ranked: list[str], res: Any, k: int) -> list[str]:
+        """Maximal marginal relevance over the dense candidates; keyword-only hits follow."""
+        from langchain_core.vectorstores.utils import maximal_marginal_relevance
+
+        ids = res["ids"][0]
+        vecs = np.asarray(res["embeddings"][0], dtype=np.float32)
+        picked = maximal_marginal_relevance(qvec, list(vecs), k=min(k, len(ids)), lambda_mult=0.5)
+        first = [ids[i] for i in picked]
+        return first + [c for c in ranked if c not in set(first)]
+
+
+def _where(sources: set[str], d_from: int, d_to: int) -> dict[str, Any] | None:
+    clauses: list[dict[str, Any]] = []
+    if sources:
+        clauses.append({"source": {"$in": sorted(sources)}})
+    if d_from:
+        clauses.append({"date_int": {"$gte": d_from}})
+    if d_to:
+        clauses.append({"date_int": {"$lte": d_to}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+@lru_cache(maxsize=2)
+def _cross_encoder(path: Path) -> Any:
+    from sentence_transformers import CrossEncoder
+
+    if not path.is_dir():
+        raise ConfigError(
+            f"Reranker folder {path} does not exist. Point ASKFRONT_RERANKER_MODEL at a local "
+            "CrossEncoder model folder, or unset it."
+        )
+    return CrossEncoder(str(path), device="cpu", local_files_only=True)
+
+
+def _rerank(path: Path, query: str, passages: list[Passage]) -> list[Passage]:
+    scores = _cross_encoder(path).predict([(query, p.chunk.text) for p in passages])
+    order = np.argsort(-np.asarray(scores))
+    return [passages[i] for i in order]
+
+
+def _ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000.0
