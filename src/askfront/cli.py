@@ -1,0 +1,254 @@
+"""The `askfront` command: index, ask, eval, serve. The only module that imports typer.
+
+Heavy modules (torch, chromadb, gradio) are imported inside the commands, so `--help` and
+argument errors are instant.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from askfront.errors import AskfrontError
+
+if TYPE_CHECKING:
+    from askfront.config import Settings
+    from askfront.types import Answer, IndexReport
+
+logger = logging.getLogger(__name__)
+app = typer.Typer(
+    help="Answers questions about a folder of articles, every claim cited. Offline by default.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+CorpusOpt = Annotated[
+    Path | None, typer.Option("--corpus", help="Folder of articles [default: corpus/]")
+]
+IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index folder [default: index/]")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def _settings(**overrides: Any) -> Settings:
+    from pydantic import ValidationError
+
+    from askfront.config import Settings
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        _fail("Invalid setting: " + "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors()))
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[bold red]Error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """AskfrontErrors become one clear line; anything else is logged, not dumped."""
+    try:
+        yield
+    except AskfrontError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        _fail("Interrupted.", 130)
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+def run_index(settings: Settings, *, full: bool, as_json: bool, quiet: bool = False) -> IndexReport:
+    """Sync the index and print the per-file report (shared by `index` and `eval`)."""
+    from askfront.indexer import sync
+
+    with _progress(err.is_terminal and not as_json) as progress:
+        report = sync(settings, full=full, progress=progress)
+    if as_json:
+        print(json.dumps(_report_json(report), indent=2))
+    elif not quiet:
+        _print_report(report)
+    return report
+
+
+def _report_json(report: IndexReport) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return {
+        "counts": report.counts,
+        "chunks_embedded": report.chunks_embedded,
+        "seconds": round(report.seconds, 3),
+        "full_rebuild": report.full_rebuild,
+        "rebuild_reason": report.rebuild_reason,
+        "files": [asdict(f) for f in report.files],
+    }
+
+
+def _print_report(report: IndexReport) -> None:
+    from rich.table import Table
+
+    styles = {"added": "green", "updated": "cyan", "deleted": "yellow", "failed": "bold red"}
+    shown = [f for f in report.files if f.status != "unchanged"]
+    if shown:
+        table = Table(show_header=True, header_style="bold")
+        for col in ("file", "status", "chunks", "reason"):
+            table.add_column(col)
+        for f in shown:
+            style = styles.get(f.status, "")
+            table.add_row(f.path, f"[{style}]{f.status}[/]", str(f.chunks or ""), f.reason or "")
+        out.print(table)
+    if report.full_rebuild:
+        out.print(f"Full rebuild: {report.rebuild_reason}.")
+    counts = ", ".join(f"{n} {s}" for s, n in report.counts.items())
+    out.print(
+        f"{counts}. {report.chunks_embedded} chunks embedded in {report.seconds:.1f} s.",
+        highlight=False,
+    )
+
+
+@app.command()
+def index(
+    corpus: CorpusOpt = None,
+    index_dir: IndexOpt = None,
+    full: Annotated[bool, typer.Option("--full", help="Re-embed everything.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build or refresh the index from the corpus folder (incremental by content hash)."""
+    settings = _settings(corpus_dir=corpus, index_dir=index_dir)
+    with _user_errors():
+        report = run_index(settings, full=full, as_json=as_json)
+    if report.counts["failed"]:
+        raise typer.Exit(0)  # failed files are reported, not fatal: the others are indexed
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question to answer.")],
+    index_dir: IndexOpt = None,
+    history: Annotated[
+        Path | None,
+        typer.Option("--history", help='JSON file: a list of {"role", "content"} turns.'),
+    ] = None,
+    llm: Annotated[
+        str | None,
+        typer.Option("--llm", help="extractive | ollama:MODEL | openai:MODEL | local:PATH"),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer a question from the indexed articles, with numbered sources."""
+    settings = _settings(index_dir=index_dir, llm=llm)
+    turns = _read_history(history) if history else []
+    from askfront.assistant import Assistant
+
+    with _user_errors():
+        answer = Assistant(settings).ask(question, turns)
+    if as_json:
+        print(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
+    else:
+        _print_answer(answer)
+
+
+def _read_history(path: Path) -> list[Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        _fail(f"History file {path} does not exist.")
+    except (OSError, ValueError) as exc:
+        _fail(f"History file {path} is not valid JSON: {exc}")
+    ok = isinstance(data, list) and all(
+        isinstance(t, dict) and t.get("role") in ("user", "assistant") and "content" in t
+        for t in data
+    )
+    if not ok:
+        _fail(f'History file {path} must be a JSON list of {{"role", "content"}} turns.')
+    return data  # type: ignore[no-any-return]
+
+
+def _print_answer(answer: Answer) -> None:
+    if answer.notice:
+        err.print(f"[yellow]Note:[/] {answer.notice}", highlight=False)
+    out.print(answer.text, highlight=False, markup=False)
+    for s in answer.sentences:
+        if not s.supported:
+            out.print(f"[yellow]⚠ not supported by its citations:[/] {s.text}", highlight=False)
+    if answer.citations:
+        out.print("\nSources:", style="bold")
+        for c in answer.citations:
+            where = f"{c.source}, chars {c.start}-{c.end}"
+            out.print(
+                f"[{c.n}] {c.title or c.source} ({c.date or 'undated'}) — {where}",
+                highlight=False,
+                markup=False,
+            )
+    elif answer.related:
+        out.print("\nRelated reading:", style="bold")
+        for c in answer.related:
+            out.print(f"- {c.title or c.source} ({c.date or 'undated'})", markup=False)
+
+
+@app.command()
+def serve(
+    corpus: CorpusOpt = None,
+    index_dir: IndexOpt = None,
+    host: Annotated[str | None, typer.Option(help="Interface to bind [default: 127.0.0.1]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [default: 7860]")] = None,
+    allow_public: Annotated[
+        bool | None,
+        typer.Option("--allow-public", help="Allow a non-loopback host without auth (warns)."),
+    ] = None,
+) -> None:
+    """Serve the web chat (Gradio) on http://127.0.0.1:7860."""
+    settings = _settings(
+        corpus_dir=corpus, index_dir=index_dir, host=host, port=port, allow_public=allow_public
+    )
+    from askfront.ui import serve as serve_ui
+
+    with _user_errors():
+        serve_ui(settings)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except AskfrontError as exc:  # pragma: no cover - commands catch their own
+        err.print(f"[bold red]Error:[/] {exc}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
