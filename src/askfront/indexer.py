@@ -28,6 +28,7 @@ from askfront.store import MANIFEST, Build, activate, date_int, read_json
 from askfront.types import Chunk, Document, FileReport, IndexReport
 
 if TYPE_CHECKING:
+    from langchain_core.documents import Document as LCDocumentType
     from langchain_core.embeddings import Embeddings
 
 logger = logging.getLogger(__name__)
@@ -222,7 +223,7 @@ def _sync_locked(
                     cleanup="scoped_full",
                     source_id_key="source",
                     batch_size=256,
-                    key_encoder="sha256",
+                    key_encoder=_chunk_key,
                 )
                 embedded += result["num_added"] + result["num_updated"]
             # The docstore is written after the vectors: a crash in between leaves the file
@@ -276,6 +277,12 @@ def _sync_locked(
         full_rebuild=bool(rebuild_reason),
         rebuild_reason=rebuild_reason,
     )
+
+
+def _chunk_key(doc: LCDocumentType) -> str:
+    # Chroma ids are our chunk ids (content-derived, so upserts stay idempotent), which
+    # lets search hits be looked up in the docstore without a metadata round trip.
+    return str(doc.metadata["chunk_id"])
 
 
 def _remove_orphan_builds(settings: Settings, keep: str) -> None:
