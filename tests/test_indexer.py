@@ -1,0 +1,211 @@
+"""End-to-end indexing through the real model and a real Chroma store in tmp folders."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from askfront.assistant import Assistant
+from askfront.config import Settings
+from askfront.errors import IndexLockedError, IndexNotFoundError
+from askfront.indexer import index_lock, sync
+from askfront.retrieval import SearchOptions
+from askfront.store import active_build
+
+pytestmark = pytest.mark.e2e
+
+ZORBLATT = (
+    "---\ntitle: The Zorblatt Festival\ndate: 2024-05-12\n---\n"
+    "The Zorblatt Festival took place in Quexville on 12 May 2024. "
+    "It drew 4,000 visitors who came to watch the glass-blowing contest.\n"
+)
+
+
+def _sources(settings: Settings, embeddings, query: str) -> list[str]:  # type: ignore[no-untyped-def]
+    assistant = Assistant(settings, embeddings=embeddings)
+    result = assistant.retriever().search(query, SearchOptions(top_k=3))
+    return [p.source for p in result.passages]
+
+
+def _texts(settings: Settings, embeddings, query: str) -> str:  # type: ignore[no-untyped-def]
+    assistant = Assistant(settings, embeddings=embeddings)
+    result = assistant.retriever().search(query, SearchOptions(top_k=3))
+    return " ".join(p.chunk.text for p in result.passages)
+
+
+def test_incremental_add_edit_delete(settings: Settings, counting_embeddings) -> None:  # type: ignore[no-untyped-def]
+    first = sync(settings, embeddings=counting_embeddings)
+    assert first.counts["added"] == 1 and first.full_rebuild
+    n_first = counting_embeddings.documents
+    assert n_first == first.chunks_embedded > 0
+
+    # Same corpus again: nothing is embedded.
+    again = sync(settings, embeddings=counting_embeddings)
+    assert again.counts == {"added": 0, "updated": 0, "deleted": 0, "unchanged": 1, "failed": 0}
+    assert counting_embeddings.documents == n_first
+
+    # One new file: only its chunks are embedded, and the report says 1 added.
+    (settings.corpus_dir / "zorblatt.md").write_text(ZORBLATT)
+    added = sync(settings, embeddings=counting_embeddings)
+    assert added.counts["added"] == 1 and added.counts["unchanged"] == 1
+    assert counting_embeddings.documents - n_first == added.chunks_embedded == 1
+    assert _sources(settings, counting_embeddings, "Zorblatt Festival visitors")[0] == "zorblatt.md"
+
+    # Editing replaces the old chunks: the new fact is found, the old one is gone.
+    (settings.corpus_dir / "zorblatt.md").write_text(ZORBLATT.replace("4,000", "7,500"))
+    edited = sync(settings, embeddings=counting_embeddings)
+    assert edited.counts["updated"] == 1
+    text = _texts(settings, counting_embeddings, "How many visitors did Zorblatt draw?")
+    assert "7,500" in text and "4,000" not in text
+    build = active_build(settings)
+    assert build.collection().count() == len(build.docstore.all_chunk_texts()[0])
+
+    # Deleting a file drops its chunks.
+    (settings.corpus_dir / "zorblatt.md").unlink()
+    deleted = sync(settings, embeddings=counting_embeddings)
+    assert deleted.counts["deleted"] == 1
+    assert "zorblatt.md" not in _sources(settings, counting_embeddings, "Zorblatt Festival")
+    assert build.collection().count() == first.chunks_embedded
+
+
+def test_bad_files_are_reported_and_good_ones_searchable(
+    settings: Settings, real_embeddings
+) -> None:  # type: ignore[no-untyped-def]
+    (settings.corpus_dir / "binary.txt").write_bytes(bytes(range(256)) * 40)
+    (settings.corpus_dir / "empty.md").write_bytes(b"")
+    (settings.corpus_dir / "broken.pdf").write_bytes(
+        b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\ntrunc"
+    )
+    (settings.corpus_dir / "zorblatt.md").write_text(ZORBLATT)
+    report = sync(settings, embeddings=real_embeddings)
+    failed = {f.path: f.reason for f in report.files if f.status == "failed"}
+    assert set(failed) == {"binary.txt", "empty.md", "broken.pdf"}
+    assert all(reason for reason in failed.values())
+    assert report.counts["added"] == 2
+    assert _sources(settings, real_embeddings, "Zorblatt Festival")[0] == "zorblatt.md"
+    # An unchanged bad file is reported again, not re-read silently.
+    again = sync(settings, embeddings=real_embeddings)
+    assert again.counts["failed"] == 3 and again.chunks_embedded == 0
+
+
+def test_failed_update_keeps_previous_version(settings: Settings, real_embeddings) -> None:  # type: ignore[no-untyped-def]
+    (settings.corpus_dir / "zorblatt.md").write_text(ZORBLATT)
+    sync(settings, embeddings=real_embeddings)
+    (settings.corpus_dir / "zorblatt.md").write_bytes(b"")  # the file gets truncated
+    report = sync(settings, embeddings=real_embeddings)
+    assert report.counts["failed"] == 1
+    assert _sources(settings, real_embeddings, "Zorblatt Festival visitors")[0] == "zorblatt.md"
+    rows = {d.path: d for d in Assistant(settings, embeddings=real_embeddings).documents()}
+    assert rows["zorblatt.md"].status == "failed" and "kept" in (rows["zorblatt.md"].error or "")
+
+
+def test_changing_chunk_settings_forces_full_rebuild(settings: Settings, real_embeddings) -> None:  # type: ignore[no-untyped-def]
+    sync(settings, embeddings=real_embeddings)
+    old = active_build(settings).name
+    smaller = settings.model_copy(update={"chunk_tokens": 64})
+    report = sync(smaller, embeddings=real_embeddings)
+    assert report.full_rebuild and "chunk settings" in (report.rebuild_reason or "")
+    new = active_build(smaller)
+    assert new.name != old
+    assert not (settings.index_dir / "builds" / old).exists()
+    assert max(c for c in (r.chunks for r in new.docstore.rows())) > 11
+
+
+def test_no_index_gives_actionable_error(settings: Settings) -> None:
+    with pytest.raises(IndexNotFoundError, match="askfront index"):
+        Assistant(settings).retriever()
+
+
+def test_second_rebuild_is_refused_while_one_runs(settings: Settings, real_embeddings) -> None:  # type: ignore[no-untyped-def]
+    with index_lock(settings.index_dir), pytest.raises(IndexLockedError, match="Another rebuild"):
+        sync(settings, embeddings=real_embeddings)
+    # And from a second process, through the CLI: a clear message, a non-zero exit.
+    with index_lock(settings.index_dir):
+        proc = subprocess.run(
+            [sys.executable, "-m", "askfront.cli", "index", "--corpus", str(settings.corpus_dir),
+             "--index", str(settings.index_dir)],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert proc.returncode == 1
+    assert "Another rebuild" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def _article(i: int) -> str:
+    return f"---\ntitle: Bulletin {i}\ndate: 2024-03-{i % 28 + 1:02d}\n---\n" + " ".join(
+        f"Bulletin {i} reports that the village of Vell{i} counted {i * 37 + s} lanterns "
+        f"during festival night number {s}, a record for the valley."
+        for s in range(60)
+    )
+
+
+@pytest.mark.slow
+def test_sigkill_during_rebuild_then_search_and_rebuild(
+    settings: Settings, real_embeddings
+) -> None:  # type: ignore[no-untyped-def]
+    sync(settings, embeddings=real_embeddings)
+    for i in range(64):
+        (settings.corpus_dir / f"bulletin-{i:02d}.md").write_text(_article(i))
+    env = {**os.environ, "ASKFRONT_CORPUS_DIR": str(settings.corpus_dir),
+           "ASKFRONT_INDEX_DIR": str(settings.index_dir)}  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "askfront.cli", "index"], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    docstore = active_build(settings).dir / "docstore.sqlite3"
+    deadline = time.monotonic() + 240
+    try:
+        # Kill once the first batch of new files is written, mid-rebuild.
+        while time.monotonic() < deadline and proc.poll() is None:
+            with sqlite3.connect(docstore, timeout=5) as conn:
+                (n,) = conn.execute("SELECT COUNT(*) FROM documents").fetchone()
+            if n > 1:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the rebuild finished before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+
+    # The index still answers.
+    assistant = Assistant(settings, embeddings=real_embeddings)
+    answer = assistant.ask("How many Nepalis have gone to Ukraine's battlefields?")
+    assert "200" in answer.text
+    # The next run completes, and everything is searchable exactly once.
+    report = sync(settings, embeddings=real_embeddings)
+    assert report.counts["failed"] == 0
+    assert len(assistant.documents()) == 65
+    build = active_build(settings)
+    assert build.collection().count() == len(build.docstore.all_chunk_texts()[0])
+    assert _sources(settings, real_embeddings, "lanterns in Vell63")[0] == "bulletin-63.md"
+
+
+def test_cli_index_json_report(settings: Settings) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "askfront.cli", "index", "--corpus", str(settings.corpus_dir),
+         "--index", str(settings.index_dir), "--json"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["counts"]["added"] == 1
+    assert data["files"][0]["path"] == "ukraine-foreign-fighters-washington-post-2024-02-28.md"
+    assert data["files"][0]["status"] == "added" and data["files"][0]["chunks"] > 0
+
+
+def test_missing_corpus_folder_is_a_clear_error(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "askfront.cli", "index", "--corpus", str(tmp_path / "nope"),
+         "--index", str(tmp_path / "index")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "does not exist" in proc.stderr and "Traceback" not in proc.stderr
