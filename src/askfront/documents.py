@@ -295,7 +295,8 @@ def _decode(data: bytes, declared: str | None = None) -> str:
     control bytes): a binary file never gets decoded into mojibake.
     """
     if data.startswith(codecs.BOM_UTF8):
-        return _decode_as(data[len(codecs.BOM_UTF8) :], "utf-8", "not valid UTF-8 text")
+        skip = len(codecs.BOM_UTF8)
+        return _decode_as(data[skip:], "utf-8", "not valid UTF-8 text", skip)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decode_as(data, "utf-16", "not valid UTF-16 text")
     if b"\x00" in data:
@@ -323,11 +324,11 @@ def _decode(data: bytes, declared: str | None = None) -> str:
     raise DocumentError(f"not valid UTF-8 text (tried {', '.join(tried)})")
 
 
-def _decode_as(data: bytes, encoding: str, reason: str) -> str:
+def _decode_as(data: bytes, encoding: str, reason: str, skipped: int = 0) -> str:
     try:
         return data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise DocumentError(f"{reason} (byte {exc.start})") from exc
+    except UnicodeDecodeError as exc:  # the offset a hex editor would show
+        raise DocumentError(f"{reason} (byte {exc.start + skipped})") from exc
 
 
 def _clean(text: str) -> str:
