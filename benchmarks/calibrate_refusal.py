@@ -1,0 +1,248 @@
+"""Calibrate the extractive answerer's refusal thresholds end to end, and report them.
+
+Runs every question through the real pipeline (`Assistant.ask`: bundled embedding model,
+Chroma, BM25, RRF) and scores:
+
+  seed         tests/data/seed_testset.jsonl against the default corpus (answerable and not)
+  rtqa@default RealTimeQA-2024 questions against the default one-article corpus: all
+               unanswerable there, so all must be refused
+  rtqa@500     RealTimeQA-2024 questions against their own 500 articles: all answerable
+
+Accuracy: an answerable question is right when it is answered and a gold answer string
+appears in the answer (case-insensitive, apostrophes folded); an unanswerable one when it
+is refused. Refusal precision/recall/F1 treat "refused" as the positive class.
+
+With --sweep the retrieved passages are kept and the thresholds are swept over a grid
+(answering is deterministic given the passages), printing the best settings.
+
+Usage:
+  .venv/bin/python benchmarks/calibrate_refusal.py [--sweep] [--work DIR] [--top-k 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from askfront.answer import extractive
+from askfront.answer.extractive import ExtractiveAnswerer, Thresholds
+from askfront.assistant import Assistant
+from askfront.config import Settings
+from askfront.types import Answer, Passage, Turn
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = REPO / "corpus"
+SEED = REPO / "tests" / "data" / "seed_testset.jsonl"
+DATASET = REPO.parent / "shared" / "datasets" / "realtimeqa-2024"
+
+
+@dataclass
+class Item:
+    set: str
+    question: str
+    answers: list[str]
+    answerable: bool
+    history: list[Turn] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+
+
+def read_jsonl(path: Path, set_name: str, answerable: bool | None = None) -> list[Item]:
+    items = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        items.append(
+            Item(
+                set=set_name,
+                question=row["question"],
+                answers=list(row.get("answers") or []),
+                answerable=bool(row.get("answerable", True)) if answerable is None else answerable,
+                history=list(row.get("history") or []),
+            )
+        )
+    return items
+
+
+def fold(text: str) -> str:
+    return text.lower().replace("’", "'").replace("‘", "'")
+
+
+def correct(item: Item, answer: Answer) -> bool:
+    if not item.answerable:
+        return answer.refused
+    return not answer.refused and any(fold(a) in fold(answer.text) for a in item.answers)
+
+
+@dataclass
+class Scores:
+    n: int
+    accuracy: float
+    refused: int
+    tp: int  # refused and unanswerable
+    fp: int  # refused but answerable
+    fn: int  # answered but unanswerable
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def line(self, name: str) -> str:
+        return (
+            f"{name:<14} n={self.n:<4} accuracy={self.accuracy:.3f} refused={self.refused:<4} "
+            f"refusal P={self.precision:.3f} R={self.recall:.3f} F1={self.f1:.3f}"
+        )
+
+
+def score(pairs: Iterable[tuple[Item, Answer]]) -> Scores:
+    pairs = list(pairs)
+    right = sum(correct(i, a) for i, a in pairs)
+    tp = sum(a.refused and not i.answerable for i, a in pairs)
+    fp = sum(a.refused and i.answerable for i, a in pairs)
+    fn = sum(not a.refused and not i.answerable for i, a in pairs)
+    return Scores(
+        len(pairs), right / len(pairs) if pairs else 0.0, tp + fp, tp, fp, fn
+    )  # fmt: skip
+
+
+def assistant_for(corpus: Path, index: Path, top_k: int, embeddings: object = None) -> Assistant:
+    settings = Settings(corpus_dir=corpus, index_dir=index, top_k=top_k, llm="extractive")
+    assistant = Assistant(settings, embeddings=embeddings)  # type: ignore[arg-type]
+    started = time.perf_counter()
+    report = assistant.reindex()
+    print(
+        f"index {corpus}: {report.counts} ({time.perf_counter() - started:.1f}s)",
+        file=sys.stderr,
+    )
+    return assistant
+
+
+def run(assistant: Assistant, items: Sequence[Item]) -> list[tuple[Item, Answer]]:
+    out = []
+    for item in items:
+        answer = assistant.ask(item.question, item.history)
+        item.passages = answer.passages
+        out.append((item, answer))
+    return out
+
+
+def report(name: str, pairs: list[tuple[Item, Answer]], verbose: bool) -> Scores:
+    s = score(pairs)
+    print(s.line(name))
+    if verbose:
+        for item, answer in pairs:
+            if not correct(item, answer):
+                kind = "should refuse" if not item.answerable else "wrong/refused"
+                got = answer.text[:160]
+                print(f"   x [{kind}] {item.question!r} gold={item.answers} -> {got!r}")
+    return s
+
+
+def sweep(items: list[Item], max_sentences: int) -> None:
+    grid = {
+        "min_name_coverage": [0.4, 0.5, 0.6, 0.7, 0.8],
+        "strong_coverage": [0.5, 0.6, 0.7, 0.8],
+        "weak_coverage": [0.2, 0.25, 0.3, 0.35, 0.4],
+        "dense_support": [0.35, 0.45, 0.55, 1.1],  # 1.1: the dense side never vouches
+    }
+    rows = []
+    sets = sorted({i.set for i in items})
+    for values in itertools.product(*grid.values()):
+        th = Thresholds(**dict(zip(grid, values, strict=True)))
+        answerer = ExtractiveAnswerer(max_sentences, thresholds=th)
+        pairs = [(i, answerer.answer(i.question, i.passages, i.history)) for i in items]
+        per_set = {s: score(p for p in pairs if p[0].set == s) for s in sets}
+        overall = score(pairs)
+        # Objective: refusal F1 over everything, plus the mean accuracy of the sets.
+        objective = overall.f1 + sum(v.accuracy for v in per_set.values()) / len(per_set)
+        rows.append((objective, th, overall, per_set))
+    rows.sort(key=lambda r: -r[0])
+    print("\nsweep: best settings (objective = refusal F1 + mean set accuracy)")
+    for objective, th, overall, per_set in rows[:10]:
+        accs = " ".join(f"{k}={v.accuracy:.3f}" for k, v in per_set.items())
+        print(
+            f"  {objective:.3f}  name={th.min_name_coverage} strong={th.strong_coverage} "
+            f"weak={th.weak_coverage} dense={th.dense_support}  F1={overall.f1:.3f} {accs}"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seed", type=Path, default=SEED)
+    parser.add_argument("--dataset", type=Path, default=DATASET)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/askfront-calibrate"))
+    parser.add_argument("--top-k", type=int, default=5)
+    parser.add_argument("--sweep", action="store_true", help="sweep the thresholds on a grid")
+    parser.add_argument("--no-rtqa-corpus", action="store_true", help="skip the 500 articles")
+    parser.add_argument("-v", "--verbose", action="store_true", help="list the misses")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+
+    th = Thresholds()
+    print(
+        f"thresholds: min_name_coverage={th.min_name_coverage} strong_coverage="
+        f"{th.strong_coverage} weak_coverage={th.weak_coverage} dense_support="
+        f"{th.dense_support} second_sentence_ratio={th.second_sentence_ratio} "
+        f"(carried={extractive.CARRIED_WEIGHT}, top_k={args.top_k})"
+    )
+    default_corpus = args.work / "corpus-default"
+    if not default_corpus.is_dir():
+        shutil.copytree(DEFAULT_CORPUS, default_corpus)
+    base = assistant_for(default_corpus, args.work / "index-default", args.top_k)
+
+    all_items: list[Item] = []
+    if args.seed.is_file():
+        seed = read_jsonl(args.seed, "seed")
+        report("seed", run(base, seed), args.verbose)
+        all_items += seed
+    else:
+        print(f"(no seed set at {args.seed}; skipped)")
+
+    rtqa_file = args.dataset / "testset.jsonl"
+    if rtqa_file.is_file():
+        off = read_jsonl(rtqa_file, "rtqa@default", answerable=False)
+        report("rtqa@default", run(base, off), args.verbose)
+        all_items += off
+        if not args.no_rtqa_corpus:
+            big = assistant_for(
+                args.dataset / "corpus", args.work / "index-rtqa", args.top_k, base.embeddings
+            )
+            on = read_jsonl(rtqa_file, "rtqa@500")
+            pairs = run(big, on)
+            report("rtqa@500", pairs, args.verbose)
+            all_items += on
+    else:
+        print(f"(no RealTimeQA set at {args.dataset}; skipped)")
+
+    answerer = ExtractiveAnswerer()
+    overall = score((i, answerer.answer(i.question, i.passages, i.history)) for i in all_items)
+    print(overall.line("overall"))
+    if args.sweep and all_items:
+        sweep(all_items, answerer.max_sentences)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
