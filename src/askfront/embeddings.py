@@ -9,11 +9,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from langchain_core.embeddings import Embeddings
+
 from askfront.config import Settings
 from askfront.errors import ConfigError, MissingExtraError
 
 if TYPE_CHECKING:
-    from langchain_core.embeddings import Embeddings
     from tokenizers import Tokenizer
 
 # Set before transformers/huggingface_hub are imported anywhere: a stray hub lookup fails
@@ -57,7 +58,7 @@ def model_path(settings: Settings) -> Path:
 
 
 def fingerprint(settings: Settings) -> str:
-    """Identifies the model and backend that make the vectors; stored with the index so
+    """Identifies the model and profile that make the vectors; stored with the index so
     vectors of two models never mix."""
     path = model_path(settings)
     h = hashlib.sha256()
@@ -67,8 +68,9 @@ def fingerprint(settings: Settings) -> str:
             h.update(f.read_bytes())
     for weights in sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin")):
         h.update(f"{weights.name}:{weights.stat().st_size}".encode())
-    h.update(settings.embedding_backend.encode())
-    return f"{path.name}-{h.hexdigest()[:12]}"
+    h.update(settings.embedding_profile.encode())
+    suffix = "-static" if settings.embedding_profile == "fast" else ""
+    return f"{path.name}{suffix}-{h.hexdigest()[:12]}"
 
 
 @lru_cache(maxsize=4)
@@ -89,6 +91,41 @@ def get_tokenizer(settings: Settings) -> Tokenizer:
     return _tokenizer(model_path(settings))
 
 
+class StaticEmbeddings(Embeddings):
+    """A model2vec static model: token vectors averaged, ~100x faster than MiniLM on CPU."""
+
+    def __init__(self, folder: Path) -> None:
+        from model2vec import StaticModel
+
+        self.model = StaticModel.from_pretrained(str(folder), normalize=True)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.model.encode(texts, max_length=None).tolist()  # type: ignore[no-any-return]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+def static_model_dir(settings: Settings) -> Path:
+    """Distil (once, offline, ~10-30 s) a static model from the embedding model.
+
+    Raises:
+        MissingExtraError: if model2vec's distill extra is not installed.
+    """
+    path = model_path(settings)
+    target = settings.cache_dir / f"{path.name}-static-{fingerprint(settings)[-12:]}"
+    if not (target / "config.json").is_file():
+        try:
+            from model2vec.distill import distill
+        except ImportError as exc:
+            raise MissingExtraError("model2vec[distill]", "fast") from exc
+        logger.warning("Distilling a static embedding model from %s (once)...", path)
+        model = distill(model_name=str(path), pca_dims=256)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        model.save_pretrained(str(target))
+    return target
+
+
 @lru_cache(maxsize=4)
 def _embeddings(path: Path, backend: str, batch_size: int) -> Embeddings:
     try:
@@ -97,8 +134,6 @@ def _embeddings(path: Path, backend: str, batch_size: int) -> Embeddings:
         raise MissingExtraError("langchain-huggingface", "default") from exc
     logger.info("Loading embedding model %s (%s backend)", path, backend)
     model_kwargs: dict[str, object] = {"device": "cpu", "local_files_only": True}
-    if backend == "onnx":
-        model_kwargs["backend"] = "onnx"
     return HuggingFaceEmbeddings(
         model_name=str(path),
         model_kwargs=model_kwargs,
@@ -112,8 +147,14 @@ def get_embeddings(settings: Settings) -> Embeddings:
     Raises:
         ConfigError: if the model folder is invalid or cannot be loaded.
     """
-    path = model_path(settings)
     try:
-        return _embeddings(path, settings.embedding_backend, settings.embedding_batch_size)
+        if settings.embedding_profile == "fast":
+            return _static(static_model_dir(settings))
+        return _embeddings(model_path(settings), "torch", settings.embedding_batch_size)
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"Could not load the embedding model from {path}: {exc}") from exc
+        raise ConfigError(f"Could not load the embedding model: {exc}") from exc
+
+
+@lru_cache(maxsize=2)
+def _static(folder: Path) -> Embeddings:
+    return StaticEmbeddings(folder)
