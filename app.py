@@ -1,0 +1,27 @@
+"""Start the web chat: `python app.py` (settings from ASKFRONT_* variables or .env)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from pydantic import ValidationError
+
+from askfront.config import Settings
+from askfront.errors import AskfrontError
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        from askfront import ui
+
+        ui.serve(Settings())
+    except (AskfrontError, ValidationError) as exc:  # a message to act on, not a traceback
+        print(f"askfront: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
