@@ -52,7 +52,7 @@ def _settings(**overrides: Any) -> Settings:
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]Error:[/] {message}", highlight=False)
+    err.print(f"[bold red]Error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -243,6 +243,8 @@ def serve(
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # pypdf warns per damaged object; the per-file report already says what failed.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         app()
     except AskfrontError as exc:  # pragma: no cover - commands catch their own
