@@ -1,0 +1,73 @@
+"""Client/server mode: index into a real `chroma run` server on loopback and answer from it."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from askfront.assistant import Assistant
+from askfront.config import Settings
+from askfront.errors import StoreUnavailableError
+from askfront.indexer import sync
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[int]:
+    exe = Path(sys.executable).parent / "chroma"
+    if not exe.exists():
+        exe = Path(shutil.which("chroma") or "chroma")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [str(exe), "run", "--path", str(tmp_path / "chroma-server"), "--port", str(port),
+         "--host", "127.0.0.1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("chroma run did not start within 60 s")
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_index_and_answer_through_chroma_server(
+    settings: Settings, chroma_server: int, real_embeddings
+) -> None:  # type: ignore[no-untyped-def]
+    server = settings.model_copy(update={"chroma_mode": "server", "chroma_port": chroma_server})
+    report = sync(server, embeddings=real_embeddings)
+    assert report.counts["added"] == 1
+    assert not (server.index_dir / "chroma").exists()  # vectors live on the server
+    answer = Assistant(server, embeddings=real_embeddings).ask(
+        "How many Nepalis have gone to Ukraine's battlefields?"
+    )
+    assert not answer.refused and "200" in answer.text
+    assert answer.citations[0].source == "ukraine-foreign-fighters-washington-post-2024-02-28.md"
+
+
+def test_unreachable_server_is_a_clear_error(settings: Settings, real_embeddings) -> None:  # type: ignore[no-untyped-def]
+    server = settings.model_copy(update={"chroma_mode": "server", "chroma_port": _free_port()})
+    with pytest.raises(StoreUnavailableError, match="chroma run"):
+        sync(server, embeddings=real_embeddings)
