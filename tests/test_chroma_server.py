@@ -20,6 +20,9 @@ from askfront.indexer import sync
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
+_RUNNING: list[subprocess.Popen[bytes]] = []
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -37,6 +40,7 @@ def chroma_server(tmp_path: Path) -> Iterator[int]:
          "--host", "127.0.0.1"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+    _RUNNING.append(proc)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -49,8 +53,10 @@ def chroma_server(tmp_path: Path) -> Iterator[int]:
             pytest.fail("chroma run did not start within 60 s")
         yield port
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        _RUNNING.remove(proc)
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=30)
 
 
 def test_index_and_answer_through_chroma_server(
@@ -71,3 +77,23 @@ def test_unreachable_server_is_a_clear_error(settings: Settings, real_embeddings
     server = settings.model_copy(update={"chroma_mode": "server", "chroma_port": _free_port()})
     with pytest.raises(StoreUnavailableError, match="chroma run"):
         sync(server, embeddings=real_embeddings)
+
+
+def test_server_going_down_degrades_to_keyword_search(  # type: ignore[no-untyped-def]
+    settings: Settings, chroma_server: int, real_embeddings, request: pytest.FixtureRequest
+) -> None:
+    server = settings.model_copy(update={"chroma_mode": "server", "chroma_port": chroma_server})
+    sync(server, embeddings=real_embeddings)
+    assistant = Assistant(server, embeddings=real_embeddings)
+    assert assistant.ask("Who is Ramchandra Khadka?").notice is None
+    # Stop the server: answers keep coming, from BM25, with a notice.
+    for proc in _chroma_processes(chroma_server):
+        proc.terminate()
+        proc.wait(timeout=30)
+    answer = assistant.ask("Who is Ramchandra Khadka?")
+    assert answer.notice and "keyword search only" in answer.notice
+    assert "Ramchandra Khadka" in answer.text and answer.citations
+
+
+def _chroma_processes(port: int) -> list[subprocess.Popen[bytes]]:
+    return [p for p in _RUNNING if p.args and str(port) in p.args]  # type: ignore[operator]

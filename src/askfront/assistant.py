@@ -193,6 +193,8 @@ class Assistant:
         final.timings = {**timings, **final.timings}
         final.query = query
         final.passages = result.passages
+        if result.notice:
+            final.notice = " ".join(filter(None, [result.notice, final.notice]))
         yield final
 
     def _check_question(self, question: str) -> Answer | None:

@@ -44,6 +44,7 @@ class SearchOptions:
 class SearchResult:
     passages: list[Passage]
     timings: dict[str, float] = field(default_factory=dict)
+    notice: str | None = None  # a degraded search the user should know about
 
 
 class Retriever:
@@ -56,7 +57,13 @@ class Retriever:
         self.generation = build.state().get("generation")
         folder = build.bm25_dir()
         self.keyword = bm25.load(folder) if folder and folder.is_dir() else None
-        self.collection = build.collection()
+        self._collection: Any = None
+
+    @property
+    def collection(self) -> Any:
+        if self._collection is None:
+            self._collection = self.build.collection()
+        return self._collection
 
     def search(self, query: str, options: SearchOptions) -> SearchResult:
         """Top passages for `query`.
@@ -75,6 +82,7 @@ class Retriever:
         timings["embed_ms"] = _ms(t)
 
         t = time.perf_counter()
+        notice = None
         try:
             res = self.collection.query(
                 query_embeddings=[qvec.tolist()],
@@ -83,7 +91,14 @@ class Retriever:
                 include=["distances", "embeddings"] if options.mmr else ["distances"],
             )
         except Exception as exc:
-            raise StoreUnavailableError(f"Vector search failed: {exc}") from exc
+            if self.keyword is None:
+                raise StoreUnavailableError(f"Vector search failed: {exc}") from exc
+            # Keep answering from the keyword side, and say so.
+            logger.warning("Vector search failed, using keyword search only: %s", exc)
+            notice = f"The vector store is unavailable ({exc}); answered from keyword search only."
+            self._collection = None
+            res = {"ids": [[]], "distances": [[]]}
+            options = SearchOptions(**{**options.__dict__, "hybrid": True, "mmr": False})
         dense_ids: list[str] = res["ids"][0]
         dense_sim = {
             cid: 1.0 - float(d) for cid, d in zip(dense_ids, res["distances"][0], strict=True)
@@ -114,7 +129,7 @@ class Retriever:
 
         # Keyword-only hits get a dense score too: the refusal decision reads it.
         missing = [cid for cid in pool if cid not in dense_sim and cid in chunks]
-        if missing:
+        if missing and notice is None:
             got = self.collection.get(ids=missing, include=["embeddings"])
             for cid, vec in zip(got["ids"], got["embeddings"], strict=True):  # type: ignore[arg-type]
                 dense_sim[cid] = float(np.dot(np.asarray(vec, dtype=np.float32), qvec))
@@ -143,7 +158,7 @@ class Retriever:
         passages = passages[:k]
         for i, p in enumerate(passages):
             p.rank = i + 1
-        return SearchResult(passages, timings)
+        return SearchResult(passages, timings, notice)
 
     def _mmr(self, qvec: np.ndarray, ranked: list[str], res: Any, k: int) -> list[str]:
         """Maximal marginal relevance over the dense candidates; keyword-only hits follow."""
