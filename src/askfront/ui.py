@@ -78,6 +78,10 @@ watch('value', () => {
   if (mark) mark.scrollIntoView({block: 'center'});
 });
 """
+# Global (not component-scoped) because the Chatbot renders the inline markers.
+_APP_CSS = """
+#chat a[href^="#cite-"] { font-weight: 600; text-decoration: none; color: var(--color-accent); }
+"""
 _SOURCES_CSS = """
 ol { padding-left: 0; list-style: none; margin: 0; }
 li { margin: 0 0 0.6em 0; }
@@ -617,13 +621,20 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             rebuild = gr.Button("Rebuild index", variant="primary", elem_id="rebuild")
             summary = gr.Markdown(elem_id="rebuild-summary")
             report = gr.Dataframe(
-                headers=REPORT_HEADERS, label="Last index sync", elem_id="report", interactive=False
+                headers=REPORT_HEADERS,
+                label="Last index sync",
+                elem_id="report",
+                interactive=False,
+                wrap=True,
+                column_widths=["45%", "12%", "8%", "35%"],
             )
             documents = gr.Dataframe(
                 headers=DOCUMENT_HEADERS,
-                label="Indexed documents",
+                label="Indexed documents (click a row to pick it for deletion)",
                 elem_id="documents",
                 interactive=False,
+                wrap=True,
+                column_widths=["28%", "32%", "11%", "7%", "8%", "14%"],
             )
             with gr.Row():
                 to_delete = gr.Dropdown([], label="Document to delete", scale=4)
@@ -633,12 +644,14 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
         ask_outputs = [question, chatbot, state, sources_panel]
         for trigger in (question.submit, send.click):
             trigger(chat.respond, ask_inputs, ask_outputs, api_visibility="private")
-        clear.click(
-            chat.new_chat,
-            None,
-            [chatbot, state, sources_panel, viewer, question],
-            api_visibility="private",
-        )
+        # The Chatbot's own trash button must forget the session too.
+        for trigger in (clear.click, chatbot.clear):
+            trigger(
+                chat.new_chat,
+                None,
+                [chatbot, state, sources_panel, viewer, question],
+                api_visibility="private",
+            )
 
         def on_cite(state: ChatState, evt: gr.EventData) -> str:
             data = evt._data if isinstance(evt._data, dict) else {}
@@ -709,6 +722,7 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "ssr_mode": False,  # no Node.js server
         "show_error": False,  # users get messages, not tracebacks
         "footer_links": ["api"],
+        "css": _APP_CSS,
         # Offline by default: no Google Fonts request from the browser.
         "theme": gr.themes.Default(font=system_fonts, font_mono=mono_fonts),
     }

@@ -1,0 +1,263 @@
+"""The web chat in real headless Chromium, against `python app.py` over a real index.
+
+The server runs as a subprocess on a free loopback port with its own copy of the corpus
+(the default article plus a file full of markup) indexed by the real model and Chroma.
+Screenshots go to artifacts/ for a human to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.embeddings import Embeddings
+
+from askfront.answer import REFUSAL_TEXT
+from askfront.config import Settings
+from conftest import DEFAULT_ARTICLE, REPO
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = REPO / "artifacts"
+HOSTILE_NAME = "hostile-markup.txt"
+HOSTILE_TEXT = (
+    "The Glimmerwick lighthouse keeper logged every storm in a blue notebook. "
+    "<script>window.__pwned=1</script> The notebook also held a sketch "
+    '<img src=x onerror="window.__pwned=2"> of the Glimmerwick lighthouse lamp.\n'
+)
+LEGION_QUESTION = "How many foreigners serve in Ukraine's international legion?"
+WAIT_MS = 180_000  # a ceiling for slow CI machines, not a performance claim
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.e2e,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's /usr/bin/chromium (apt install chromium)"
+    ),
+]
+sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright for Python")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_until_serving(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"app.py exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"app.py did not answer on {url}:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, real_embeddings: Embeddings
+) -> Iterator[dict[str, Any]]:
+    """`python app.py` serving a freshly indexed copy of the corpus; yields url and paths."""
+    from askfront.indexer import sync
+
+    root = tmp_path_factory.mktemp("web")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    shutil.copy(DEFAULT_ARTICLE, corpus / DEFAULT_ARTICLE.name)
+    (corpus / HOSTILE_NAME).write_text(HOSTILE_TEXT, encoding="utf-8")
+    settings = Settings(corpus_dir=corpus, index_dir=root / "index")
+    sync(settings, embeddings=real_embeddings)
+
+    port = _free_port()
+    env = {
+        **os.environ,
+        "ASKFRONT_HOST": "127.0.0.1",
+        "ASKFRONT_PORT": str(port),
+        "ASKFRONT_CORPUS_DIR": str(corpus),
+        "ASKFRONT_INDEX_DIR": str(root / "index"),
+        "HF_HUB_OFFLINE": "1",
+        "ANONYMIZED_TELEMETRY": "False",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = root / "server.log"
+    with log.open("wb") as out:
+        # cwd=root: no stray .env from the checkout changes the settings.
+        proc = subprocess.Popen(
+            [sys.executable, str(REPO / "app.py")], cwd=root, env=env, stdout=out, stderr=out
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_until_serving(url, proc, log)
+        yield {"url": url, "corpus": corpus, "root": root, "log": log}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: dict[str, Any]) -> Iterator[Any]:
+    """A fresh browser session on the app; fails the test on any JavaScript error."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.set_default_timeout(WAIT_MS)
+    pg.goto(server["url"])
+    pg.locator("#question textarea").wait_for()
+    yield pg
+    context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def _ask(page: Any, question: str, answer_id: int) -> Any:
+    """Ask in the chat and wait for the final answer; returns the answer's message."""
+    box = page.locator("#question textarea")
+    box.fill(question)
+    box.press("Enter")
+    # The sources panel is filled once the answer is final.
+    page.locator(f'#sources-panel a[href^="#cite-{answer_id}-"]').first.wait_for()
+    return page.locator("#chat .message-content").last
+
+
+def _api(server: dict[str, Any], question: str) -> dict[str, Any]:
+    from gradio_client import Client
+
+    try:
+        data = Client(server["url"], verbose=False).predict(question, "[]", api_name="/ask")
+    except Exception as exc:
+        pytest.fail(f"/ask failed: {exc}\nserver log:\n{server['log'].read_text()[-3000:]}")
+    assert isinstance(data, dict)
+    return data
+
+
+def _shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name))
+
+
+def test_answer_streams_in_and_its_citation_opens_the_highlighted_passage(
+    page: Any, server: dict[str, Any]
+) -> None:
+    expected = _api(server, LEGION_QUESTION)
+    assert not expected["refused"] and expected["citations"]
+    first = expected["citations"][0]
+
+    reply = _ask(page, LEGION_QUESTION, 0)
+    sync_api.expect(reply).to_contain_text("[1]")
+    sync_api.expect(reply).to_contain_text("Sources:")
+    sync_api.expect(reply).to_contain_text(f"({first['date']})")
+    panel = page.locator("#sources-panel")
+    sync_api.expect(panel).to_contain_text(first["source"])
+    _shot(page, "chat.png")
+
+    reply.locator('a[href="#cite-0-c1"]').click()  # the inline marker
+    mark = page.locator("#doc-viewer mark#cite-mark")
+    sync_api.expect(mark).to_have_text(first["quote"])
+    sync_api.expect(mark).to_be_in_viewport()
+    viewer = page.locator("#doc-viewer")
+    sync_api.expect(viewer).to_contain_text(first["title"])
+    _shot(page, "source.png")
+
+    # The same citation from the sources panel opens the same passage.
+    page.locator("#new-chat").click()
+    sync_api.expect(page.locator("#doc-viewer mark")).to_have_count(0)
+    _ask(page, LEGION_QUESTION, 0)
+    panel.locator('a[href="#cite-0-c1"]').click()
+    sync_api.expect(mark).to_have_text(first["quote"])
+
+
+def test_follow_up_question_uses_the_conversation(page: Any) -> None:
+    _ask(page, "Who is Ramchandra Khadka?", 0)
+    reply = _ask(page, "How old is he?", 1)
+    sync_api.expect(reply).to_contain_text("37")
+    sync_api.expect(page.locator("#chat .message-content")).to_have_count(4)
+
+
+def test_uploaded_article_is_indexed_and_cited(page: Any, server: dict[str, Any]) -> None:
+    article = server["root"] / "zorblatt-festival.md"
+    article.write_text(
+        '---\ntitle: "The Zorblatt Festival"\ndate: 2024-05-13\n---\n'
+        "The Zorblatt Festival took place in Quexville on 12 May 2024. About 4,000 visitors "
+        "came to see the giant glass turnips. Mirela Quondam founded it in 1987.\n",
+        encoding="utf-8",
+    )
+    page.get_by_role("tab", name="Corpus").click()
+    page.locator("#upload input[type=file]").set_input_files(str(article))
+    sync_api.expect(page.locator("#upload-status")).to_contain_text("zorblatt-festival.md")
+    assert (server["corpus"] / "zorblatt-festival.md").read_bytes() == article.read_bytes()
+
+    page.locator("#rebuild").click()
+    sync_api.expect(page.locator("#rebuild-summary")).to_contain_text("1 added")
+    sync_api.expect(page.locator("#report")).to_contain_text("zorblatt-festival.md")
+    sync_api.expect(page.locator("#documents")).to_contain_text("The Zorblatt Festival")
+    _shot(page, "corpus.png")
+
+    page.get_by_role("tab", name="Chat").click()
+    reply = _ask(page, "Where did the Zorblatt Festival take place?", 0)
+    sync_api.expect(reply).to_contain_text("Quexville")
+    sync_api.expect(reply).to_contain_text("[1]")
+    sync_api.expect(reply).to_contain_text("The Zorblatt Festival (2024-05-13)")
+    sync_api.expect(page.locator("#sources-panel")).to_contain_text("zorblatt-festival.md")
+
+
+def test_markup_in_an_article_is_shown_as_text_and_never_runs(page: Any) -> None:
+    reply = _ask(page, "What did the Glimmerwick lighthouse keeper log?", 0)
+    sync_api.expect(page.locator("#sources-panel")).to_contain_text(HOSTILE_NAME)
+    entry = page.locator("#sources-panel li", has_text=HOSTILE_NAME).first
+    entry.locator("a.af-cite").click()
+    viewer = page.locator("#doc-viewer")
+    sync_api.expect(viewer.locator("mark#cite-mark")).to_contain_text("Glimmerwick")
+    sync_api.expect(viewer).to_contain_text("<script>window.__pwned=1</script>")
+    sync_api.expect(viewer).to_contain_text('<img src=x onerror="window.__pwned=2">')
+    assert viewer.locator("img, script").count() == 0
+    assert reply.locator("img, script").count() == 0
+    _shot(page, "hostile.png")
+    # Markup typed into the chat is shown as typed, too.
+    typed = 'Is <img src=x onerror="window.__pwned=3"> in the notebook?'
+    _ask(page, typed, 1)
+    sync_api.expect(page.locator("#chat")).to_contain_text(typed)
+    assert page.locator("#chat img, #chat script").count() == 0
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+
+
+def test_off_topic_question_is_refused(page: Any) -> None:
+    reply = _ask(page, "What is the capital of Australia?", 0)
+    sync_api.expect(reply).to_contain_text(REFUSAL_TEXT)
+    sync_api.expect(reply).to_contain_text("Related reading:")
+    sync_api.expect(reply).not_to_contain_text("Sources:")
+    sync_api.expect(page.locator("#sources-panel")).to_contain_text("Related passages")
