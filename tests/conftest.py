@@ -214,6 +214,32 @@ def fake_assistant(settings: Settings) -> FakeAssistant:
     return assistant
 
 
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; Playwright never downloads a browser here
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    """Headless Chromium driven by Playwright (a playwright Browser), one per test module.
+
+    Skips when /usr/bin/chromium or Playwright is missing.
+    """
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's /usr/bin/chromium (apt install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright for Python")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
 # --- LLM fakes ---
 import time  # noqa: E402
 import zlib  # noqa: E402

@@ -23,17 +23,8 @@ from langchain_core.embeddings import Embeddings
 
 from askfront.answer import REFUSAL_TEXT
 from askfront.config import Settings
-from conftest import DEFAULT_ARTICLE, REPO
+from conftest import CHROMIUM, DEFAULT_ARTICLE, REPO
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = REPO / "artifacts"
 HOSTILE_NAME = "hostile-markup.txt"
 HOSTILE_TEXT = (
@@ -121,18 +112,10 @@ def server(
             proc.wait()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
-def page(browser: Any, server: dict[str, Any]) -> Iterator[Any]:
+def page(chromium: Any, server: dict[str, Any]) -> Iterator[Any]:
     """A fresh browser session on the app; fails the test on any JavaScript error."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
