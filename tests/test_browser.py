@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -22,8 +23,10 @@ import pytest
 from langchain_core.embeddings import Embeddings
 
 from askfront.answer import REFUSAL_TEXT
+from askfront.assistant import Progress
 from askfront.config import Settings
-from conftest import CHROMIUM, DEFAULT_ARTICLE, REPO
+from askfront.types import IndexReport
+from conftest import CHROMIUM, DEFAULT_ARTICLE, REPO, FakeAssistant
 
 ARTIFACTS = REPO / "artifacts"
 HOSTILE_NAME = "hostile-markup.txt"
@@ -244,3 +247,90 @@ def test_off_topic_question_is_refused(page: Any) -> None:
     sync_api.expect(reply).to_contain_text("Related reading:")
     sync_api.expect(reply).not_to_contain_text("Sources:")
     sync_api.expect(page.locator("#sources-panel")).to_contain_text("Related passages")
+
+
+# -- against an in-process app over a FakeAssistant whose rebuild waits for the test ----------
+class GatedAssistant(FakeAssistant):
+    """A FakeAssistant whose reindex reports progress, then waits until `gate` opens."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.gate: threading.Event | None = None
+        self.entered = threading.Event()
+
+    def reindex(self, *, full: bool = False, progress: Progress | None = None) -> IndexReport:
+        if self.gate is not None:
+            if progress:
+                progress("Embedding chunks", 1, 3)
+            self.entered.set()
+            self.gate.wait(WAIT_MS / 1000)
+        return super().reindex(full=full, progress=progress)
+
+
+@pytest.fixture
+def gated(settings: Settings, chromium: Any) -> Iterator[tuple[GatedAssistant, Any]]:
+    """A GatedAssistant served in-process, and a page on it."""
+    from askfront import ui
+
+    assistant = GatedAssistant(settings)
+    assistant.reindex()
+    assistant.gate = threading.Event()
+    live = settings.model_copy(update={"port": _free_port()})
+    app = ui.build_app(assistant, live)
+    _, url, _ = app.launch(prevent_thread_lock=True, quiet=True, **ui.launch_options(live))
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.set_default_timeout(WAIT_MS)
+    try:
+        pg.goto(url)
+        yield assistant, pg
+    finally:
+        assistant.gate.set()
+        context.close()
+        app.close()
+
+
+def test_chat_answers_while_a_rebuild_runs(gated: tuple[GatedAssistant, Any]) -> None:
+    assistant, page = gated
+    assert assistant.gate is not None
+    page.get_by_role("tab", name="Corpus").click()
+    page.locator("#rebuild").click()
+    assert assistant.entered.wait(WAIT_MS / 1000)
+    sync_api.expect(page.get_by_text("Embedding chunks").first).to_be_visible()
+    _shot(page, "rebuild-progress.png")
+
+    page.get_by_role("tab", name="Chat").click()
+    reply = _ask(page, LEGION_QUESTION, 0)
+    sync_api.expect(reply).to_contain_text("[1]")
+    # The answer came while the rebuild was still held at the gate.
+    assert not assistant.gate.is_set()
+
+    assistant.gate.set()
+    page.get_by_role("tab", name="Corpus").click()
+    sync_api.expect(page.locator("#rebuild-summary")).to_contain_text("Index synced")
+
+
+def test_delete_asks_first_and_removes_the_article(
+    gated: tuple[GatedAssistant, Any], settings: Settings
+) -> None:
+    assistant, page = gated
+    assert assistant.gate is not None
+    assistant.gate.set()  # no waiting in this test
+    doomed = settings.corpus_dir / "doomed.md"
+    doomed.write_text("# Doomed\nThis article is about to go.", encoding="utf-8")
+    assistant.reindex()
+    page.reload()
+    page.get_by_role("tab", name="Corpus").click()
+    page.locator("#documents").get_by_text("doomed.md").click()  # picks it for deletion
+
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.locator("#delete").click()
+    sync_api.expect(page.locator("#rebuild-summary")).to_contain_text("Pick a document")
+    assert doomed.exists()
+
+    page.locator("#documents").get_by_text("doomed.md").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#delete").click()
+    sync_api.expect(page.locator("#rebuild-summary")).to_contain_text("Deleted doomed.md")
+    sync_api.expect(page.locator("#documents")).not_to_contain_text("doomed.md")
+    assert not doomed.exists()

@@ -638,7 +638,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             )
             with gr.Row():
                 to_delete = gr.Dropdown([], label="Document to delete", scale=4)
-                delete = gr.Button("Delete document", variant="stop", scale=1)
+                delete = gr.Button("Delete document", variant="stop", scale=1, elem_id="delete")
 
         ask_inputs = [question, chatbot, state, mode, top_k, hybrid, sources, date_from, date_to]
         ask_outputs = [question, chatbot, state, sources_panel]
