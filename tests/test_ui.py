@@ -431,3 +431,21 @@ def test_only_the_ask_endpoint_is_public(served: str) -> None:
 
     endpoints = Client(served, verbose=False).view_api(print_info=False, return_format="dict")
     assert list(endpoints["named_endpoints"]) == ["/ask"]
+
+
+def test_serve_on_a_taken_port_says_how_to_pick_another(
+    fake_assistant: FakeAssistant, served: str
+) -> None:
+    port = int(served.rstrip("/").rsplit(":", 1)[1])
+    settings = fake_assistant.settings.model_copy(update={"port": port})
+    with pytest.raises(ConfigError, match="ASKFRONT_PORT"):
+        ui.serve(settings, assistant=fake_assistant)
+
+
+def test_answer_mode_defaults_to_the_configured_backend(fake_assistant: FakeAssistant) -> None:
+    for llm, expected in (("fake:llm", "fake:llm"), ("extractive", "extractive")):
+        settings = fake_assistant.settings.model_copy(update={"llm": llm})
+        app = ui.build_app(fake_assistant, settings)
+        (mode,) = [b for b in app.blocks.values() if getattr(b, "elem_id", None) == "mode"]
+        assert mode.value == expected
+        assert [c[0] for c in mode.choices] == fake_assistant.modes()

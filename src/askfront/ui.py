@@ -572,8 +572,13 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
                     clear = gr.Button("New chat", elem_id="new-chat", scale=1)
                 gr.Examples(EXAMPLES, inputs=[question], label="Examples")
                 with gr.Accordion("Settings", open=False):
+                    modes = assistant.modes()
                     mode = gr.Dropdown(
-                        assistant.modes(), value=assistant.modes()[0], label="Answer mode"
+                        modes,
+                        # The configured backend by default; "extractive" stays one click away.
+                        value=settings.llm if settings.llm in modes else modes[0],
+                        label="Answer mode",
+                        elem_id="mode",
                     )
                     top_k = gr.Slider(
                         1, 20, value=settings.top_k, step=1, label="Passages to retrieve"
@@ -732,11 +737,19 @@ def serve(settings: Settings | None = None, *, assistant: Assistant | None = Non
     """Launch the web chat and block until interrupted.
 
     Raises:
-        ConfigError: if the settings would expose it beyond loopback unprotected.
+        ConfigError: if the settings would expose it beyond loopback unprotected, or the
+            port is taken.
     """
     settings = settings or Settings()
     options = launch_options(settings)  # checks the bind address before anything loads
     assistant = assistant or Assistant(settings)
     app = build_app(assistant, settings)
     threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()
-    app.launch(**options)
+    try:
+        app.launch(**options)
+    except OSError as exc:  # Gradio's message names its own knobs, not ours
+        raise ConfigError(
+            f"Cannot listen on {settings.host}:{settings.port} ({exc}). Is the web chat "
+            "already running? Stop it, or pick another port with ASKFRONT_PORT "
+            "(askfront serve --port)."
+        ) from None
