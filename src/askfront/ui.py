@@ -733,14 +733,13 @@ def launch_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def serve(settings: Settings | None = None, *, assistant: Assistant | None = None) -> None:
+def serve(settings: Settings, *, assistant: Assistant | None = None) -> None:
     """Launch the web chat and block until interrupted.
 
     Raises:
         ConfigError: if the settings would expose it beyond loopback unprotected, or the
             port is taken.
     """
-    settings = settings or Settings()
     options = launch_options(settings)  # checks the bind address before anything loads
     assistant = assistant or Assistant(settings)
     app = build_app(assistant, settings)
