@@ -138,7 +138,7 @@ def test_stream_yields_deltas_in_order_then_verified_answer(
     assert final.citations[0].quote.startswith("Some 20,000 foreigners")
     assert not final.refused and final.notice is not None and "1 sentence(s)" in final.notice
     assert final.passages == passages
-    assert set(final.timings) == {"generate", "verify"}
+    assert set(final.timings) == {"generate_ms", "verify_ms"}
     assert lead_answerer.calls == 0
     # The model was sent the prompt build_messages makes.
     assert [m.text for m in model.seen[0]] == [

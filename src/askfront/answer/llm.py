@@ -135,7 +135,10 @@ class LLMAnswerer(Answerer):
             notice=check.notice,
             mode=self.spec,
             passages=list(passages),
-            timings={"generate": generate_ms, "verify": (time.perf_counter() - started) * 1000},
+            timings={
+                "generate_ms": generate_ms,
+                "verify_ms": (time.perf_counter() - started) * 1000,
+            },
         )
 
     def condense(self, question: str, history: Sequence[Turn]) -> str:

@@ -75,7 +75,7 @@ def _llm_answerer(
     settings: Settings,
     spec: str,
     make: Callable[[int], BaseChatModel],
-    endpoint: str,
+    endpoint: str | None,
     extractive: Answerer,
     embeddings: Embeddings | None,
 ) -> Answerer:
@@ -165,7 +165,8 @@ def _local(
             lock=loaded.lock,
         )
 
-    return _llm_answerer(settings, f"local:{arg}", make, str(loaded.path), extractive, embeddings)
+    # No endpoint: the spec already names the file, and "unreachable at" makes no sense here.
+    return _llm_answerer(settings, f"local:{arg}", make, None, extractive, embeddings)
 
 
 @dataclass(frozen=True)
