@@ -220,6 +220,87 @@ def _print_answer(answer: Answer) -> None:
             out.print(f"- {c.title or c.source} ({c.date or 'undated'})", markup=False)
 
 
+@app.command("eval")
+def eval_(
+    testset: Annotated[Path, typer.Argument(help="Test set (JSONL, one question per line).")],
+    corpus: Annotated[
+        Path | None,
+        typer.Option("--corpus", help="Build or refresh the index from this folder first."),
+    ] = None,
+    index_dir: IndexOpt = None,
+    llm: Annotated[
+        str | None,
+        typer.Option("--llm", help="Answer with this backend; also enables LLM-as-judge metrics."),
+    ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write a self-contained HTML report.")
+    ] = None,
+    baseline: Annotated[
+        Path | None, typer.Option("--baseline", help="Earlier --json output to diff against.")
+    ] = None,
+    fail_under: Annotated[
+        list[str] | None,
+        typer.Option("--fail-under", help="METRIC=VALUE; exit 1 when missed. Repeatable."),
+    ] = None,
+) -> None:
+    """Evaluate answers on a test set: retrieval, answer, citation, refusal and latency metrics."""
+    from askfront.evaluation import EvalResult, check_thresholds, load_testset, run_eval
+
+    settings = _settings(corpus_dir=corpus, index_dir=index_dir, llm=llm)
+    with _user_errors():
+        items = load_testset(testset)
+        prev = EvalResult.load(baseline) if baseline else None
+        # Reject a mistyped threshold before a long run (latency names exist only after it).
+        check_thresholds({}, [f for f in fail_under or [] if not f.startswith("latency_")])
+        if corpus is not None:
+            run_index(settings, full=False, as_json=False, quiet=True)
+        from askfront.assistant import Assistant
+
+        assistant = Assistant(settings)
+        judge = (
+            getattr(assistant.answerer(), "model", None) if settings.llm != "extractive" else None
+        )
+        with _progress(err.is_terminal) as progress:
+            result = run_eval(
+                assistant, items, progress=progress, judge=judge,
+                meta={"testset": str(testset), "llm": settings.llm},
+            )  # fmt: skip
+        _print_eval(result, prev)
+        if json_out:
+            result.save(json_out)
+            out.print(f"Results: {json_out}")
+        if report:
+            from askfront.report import render_html
+
+            report.parent.mkdir(parents=True, exist_ok=True)
+            report.write_text(render_html(result, baseline=prev), encoding="utf-8")
+            out.print(f"Report: {report}")
+        misses = check_thresholds(result.metrics, fail_under or [])
+    for miss in misses:
+        err.print(f"[bold red]Below threshold:[/] {miss}", highlight=False, soft_wrap=True)
+    if misses:
+        raise typer.Exit(1)
+
+
+def _print_eval(result: Any, baseline: Any) -> None:
+    from rich.table import Table
+
+    from askfront.evaluation import compare
+    from askfront.report import summary_rows
+
+    table = Table(title=f"askfront eval: {len(result.records)} questions", header_style="bold")
+    for col in ("metric", "value", "baseline", "delta"):
+        table.add_column(col, justify="left" if col == "metric" else "right")
+    for row in summary_rows(result, baseline):
+        table.add_row(*row)
+    out.print(table)
+    if baseline is not None:
+        regressed, improved = compare(result, baseline)
+        out.print(f"Regressed: {', '.join(regressed) or 'none'}", highlight=False)
+        out.print(f"Improved: {', '.join(improved) or 'none'}", highlight=False)
+
+
 @app.command()
 def serve(
     corpus: CorpusOpt = None,
@@ -245,6 +326,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # pypdf warns per damaged object; the per-file report already says what failed.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
     try:
         app()
     except AskfrontError as exc:  # pragma: no cover - commands catch their own

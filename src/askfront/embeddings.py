@@ -133,6 +133,12 @@ def _embeddings(path: Path, backend: str, batch_size: int) -> Embeddings:
     except ImportError as exc:  # pragma: no cover - core dependency
         raise MissingExtraError("langchain-huggingface", "default") from exc
     logger.info("Loading embedding model %s (%s backend)", path, backend)
+    try:  # a weight-loading bar per process start is noise on every `askfront ask`
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover
+        pass
     model_kwargs: dict[str, object] = {"device": "cpu", "local_files_only": True}
     return HuggingFaceEmbeddings(
         model_name=str(path),
