@@ -745,10 +745,13 @@ def serve(settings: Settings, *, assistant: Assistant | None = None) -> None:
     app = build_app(assistant, settings)
     threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()
     try:
-        app.launch(**options)
+        # quiet: Gradio's banner suggests share=True, which askfront never uses.
+        app.launch(prevent_thread_lock=True, quiet=True, **options)
     except OSError as exc:  # Gradio's message names its own knobs, not ours
         raise ConfigError(
             f"Cannot listen on {settings.host}:{settings.port} ({exc}). Is the web chat "
             "already running? Stop it, or pick another port with ASKFRONT_PORT "
             "(askfront serve --port)."
         ) from None
+    print(f"* Running on local URL:  {app.local_url}  (Ctrl+C to stop)", flush=True)
+    app.block_thread()
