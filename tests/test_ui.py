@@ -449,3 +449,22 @@ def test_answer_mode_defaults_to_the_configured_backend(fake_assistant: FakeAssi
         (mode,) = [b for b in app.blocks.values() if getattr(b, "elem_id", None) == "mode"]
         assert mode.value == expected
         assert [c[0] for c in mode.choices] == fake_assistant.modes()
+
+
+def test_auth_protects_the_app_and_the_api(fake_assistant: FakeAssistant) -> None:
+    from gradio_client import Client
+
+    settings = fake_assistant.settings.model_copy(
+        update={"port": _free_port(), "auth": "ann:s3cret"}
+    )
+    app = ui.build_app(fake_assistant, settings)
+    _, url, _ = app.launch(prevent_thread_lock=True, quiet=True, **ui.launch_options(settings))
+    try:
+        with pytest.raises(ValueError, match="credentials were not provided"):
+            Client(url, verbose=False).predict(LEGION_QUESTION, "[]", api_name="/ask")
+        with pytest.raises(ValueError, match="Could not login"):
+            Client(url, auth=("ann", "wrong"), verbose=False)
+        client = Client(url, auth=("ann", "s3cret"), verbose=False)
+        assert client.predict(LEGION_QUESTION, "[]", api_name="/ask")["citations"]
+    finally:
+        app.close()
