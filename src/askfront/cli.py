@@ -195,7 +195,7 @@ def _read_history(path: Path) -> list[Any]:
     )
     if not ok:
         _fail(f'History file {path} must be a JSON list of {{"role", "content"}} turns.')
-    return data  # type: ignore[no-any-return]
+    return data
 
 
 def _print_answer(answer: Answer) -> None:

@@ -100,7 +100,7 @@ class StaticEmbeddings(Embeddings):
         self.model = StaticModel.from_pretrained(str(folder), normalize=True)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.model.encode(texts, max_length=None).tolist()  # type: ignore[no-any-return]
+        return self.model.encode(texts, max_length=None).tolist()
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]

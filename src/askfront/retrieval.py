@@ -102,7 +102,7 @@ class Retriever:
         dense_ids: list[str] = res["ids"][0]
         dense_sim = {
             cid: 1.0 - float(d) for cid, d in zip(dense_ids, res["distances"][0], strict=True)
-        }  # type: ignore[index]
+        }
         timings["dense_ms"] = _ms(t)
 
         keyword_hits: list[tuple[str, float]] = []
@@ -131,7 +131,7 @@ class Retriever:
         missing = [cid for cid in pool if cid not in dense_sim and cid in chunks]
         if missing and notice is None:
             got = self.collection.get(ids=missing, include=["embeddings"])
-            for cid, vec in zip(got["ids"], got["embeddings"], strict=True):  # type: ignore[arg-type]
+            for cid, vec in zip(got["ids"], got["embeddings"], strict=True):
                 dense_sim[cid] = float(np.dot(np.asarray(vec, dtype=np.float32), qvec))
 
         passages = []
