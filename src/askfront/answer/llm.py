@@ -285,9 +285,10 @@ class LocalChatModel(BaseChatModel):
                 done = cancel.is_set() or timed_out.is_set()
                 return torch.full((input_ids.shape[0],), done, dtype=torch.bool)
 
-        # The streamer's own timeout only guards against a generation thread that never starts.
+        # A short queue timeout lets the reader poll the deadline: generation cannot be stopped
+        # during prompt processing (seconds on a busy CPU), but the reader need not wait for it.
         streamer = TextIteratorStreamer(
-            self.tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=self.timeout + 5
+            self.tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=0.2
         )
         errors: list[BaseException] = []
         lock = self.lock or threading.Lock()
@@ -313,10 +314,17 @@ class LocalChatModel(BaseChatModel):
 
         threading.Thread(target=run, name="askfront-local-llm", daemon=True).start()
         full, sent = "", 0
+        too_slow = f"the local model gave no complete answer within {self.timeout:g} s"
         try:
-            for piece in streamer:
-                if errors:
+            while True:
+                try:
+                    piece = next(streamer)
+                except StopIteration:
                     break
+                except queue.Empty:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(too_slow) from None
+                    continue
                 full += piece
                 cut = min((i for s in stop or () if (i := full.find(s, sent)) >= 0), default=-1)
                 text = full[sent:cut] if cut >= 0 else full[sent:]
@@ -325,14 +333,12 @@ class LocalChatModel(BaseChatModel):
                     yield ChatGenerationChunk(message=AIMessageChunk(content=text))
                 if cut >= 0:
                     break
-        except queue.Empty as exc:
-            raise TimeoutError(f"the local model produced nothing for {self.timeout:g} s") from exc
         finally:
             cancel.set()  # stops generation if the reader leaves early (or hit a stop string)
         if errors:
             raise errors[0]
         if timed_out.is_set():
-            raise TimeoutError(f"the local model gave no complete answer within {self.timeout:g} s")
+            raise TimeoutError(too_slow)
 
 
 def _role(message: BaseMessage) -> str:
