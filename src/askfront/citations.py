@@ -103,7 +103,7 @@ class EntailmentScorer(Protocol):
 
 @dataclass
 class Verification:
-    """What verify() found; `apply` style consumers copy these into an Answer."""
+    """What verify() found, ready to copy into an Answer."""
 
     text: str  # the answer text with markers to unknown passages removed
     sentences: list[AnswerSentence]
@@ -347,7 +347,10 @@ def verify(
             sem = float(sims[j]) if sims is not None and len(sims) else None
             if sem is not None:
                 best_sem = sem if best_sem is None else max(best_sem, sem)
-            per_passage.append((n, j, combine(_lexical(terms, pterms[n]), sem)))
+            novel = len(novel_specifics(claim, _evidence(passages[n - 1])))
+            score_n = combine(_lexical(terms, pterms[n]), sem) * NOVEL_SPECIFIC_FACTOR**novel
+            per_passage.append((n, j, score_n))
+        # The sentence may combine facts of several cited passages: judge it on their union.
         score = combine(_lexical(terms, union), best_sem)
         evidence = " ".join(_evidence(passages[n - 1]) for n in valid)
         score *= NOVEL_SPECIFIC_FACTOR ** len(novel_specifics(claim, evidence))
