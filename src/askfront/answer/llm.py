@@ -312,7 +312,9 @@ class LocalChatModel(BaseChatModel):
                 errors.append(exc)
                 streamer.end()
 
-        threading.Thread(target=run, name="askfront-local-llm", daemon=True).start()
+        # Not a daemon: at interpreter exit a daemon thread inside torch aborts the process
+        # ("terminate called..."); this one ends within a token once `cancel` is set.
+        threading.Thread(target=run, name="askfront-local-llm", daemon=False).start()
         full, sent = "", 0
         too_slow = f"the local model gave no complete answer within {self.timeout:g} s"
         try:
