@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
     from askfront.answer import Answerer
-    from askfront.retrieval import Retriever
+    from askfront.retrieval import Retriever, SearchOptions, SearchResult
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,7 @@ Progress = Callable[[str, int, int], None]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 EMPTY_QUESTION = "Please type a question about the articles."
+_SWAP_RETRIES = 2  # searches redone when full rebuilds switch builds mid-search
 
 
 class Assistant:
@@ -173,7 +174,7 @@ class Assistant:
             date_to=date_to,
         )
         t = time.perf_counter()
-        result = self.retriever().search(query, options)
+        result = self._search(query, options)
         timings.update(result.timings)
         timings["retrieve_ms"] = _ms(t)
 
@@ -197,6 +198,24 @@ class Assistant:
             final.notice = " ".join(filter(None, [result.notice, final.notice]))
         yield final
 
+    def _search(self, query: str, options: SearchOptions) -> SearchResult:
+        """Search the active build. A full rebuild that switches builds mid-search deletes
+        the build being searched (its vectors, then its files), which would fail the search
+        or quietly degrade it; then the search runs again on the new build."""
+        for attempt in range(_SWAP_RETRIES + 1):
+            seen = _active_name(self.settings)
+            try:
+                result = self.retriever().search(query, options)
+            except Exception:
+                if attempt < _SWAP_RETRIES and _active_name(self.settings) != seen:
+                    continue
+                raise
+            if attempt < _SWAP_RETRIES and _active_name(self.settings) != seen:
+                logger.info("The index switched builds during a search; searching again")
+                continue
+            return result
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
     def _check_question(self, question: str) -> Answer | None:
         limit = self.settings.max_question_chars
         if not question:
@@ -214,10 +233,13 @@ class Assistant:
         deterministic fallback carries the previous turn's key terms."""
         if not history:
             return question
-        if answerer.name != "extractive":
-            return answerer.condense(question, history)
         from askfront.followup import resolve_query
 
+        if answerer.name != "extractive":
+            condensed = answerer.condense(question, history)
+            if condensed != question:
+                return condensed
+        # No LLM, or it could not rewrite the question: carry the previous turn's key terms.
         return resolve_query(question, history)
 
     # -- documents and the index ----------------------------------------------------------
@@ -267,6 +289,13 @@ class Assistant:
             raise AskfrontError(f"{source!r} is not a file in {self.settings.corpus_dir}/.")
         path.unlink()
         return self.reindex()
+
+
+def _active_name(settings: Settings) -> str | None:
+    """The active build's name from manifest.json (None when there is no index)."""
+    from askfront.store import MANIFEST, read_json
+
+    return (read_json(settings.index_dir / MANIFEST) or {}).get("active")
 
 
 def _clean_history(history: Sequence[Any]) -> list[Turn]:

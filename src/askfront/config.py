@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     hybrid: bool = True
     mmr: bool = False
     reranker_model: Path | None = None  # a local sentence-transformers CrossEncoder folder
+    nli_model: Path | None = None  # a local NLI CrossEncoder folder, to verify LLM claims
 
     # Answering. extractive | ollama:MODEL | openai:MODEL | local:PATH
     llm: str = "extractive"
