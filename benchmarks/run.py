@@ -182,7 +182,7 @@ def _naive_queries(
 
 
 def worker_askfront_build(spec: Json) -> Json:
-    """Full build of the base corpus, one-article incremental add, no-op re-sync, queries."""
+    """Full build of the base corpus, one-article incremental add, no-op re-sync."""
     from askfront.embeddings import get_embeddings
     from askfront.indexer import sync
     from askfront.store import active_build
@@ -205,26 +205,39 @@ def worker_askfront_build(spec: Json) -> Json:
     out["chunks"] = len(texts)
     out["chunk_tokens"] = _count_tokens(texts)
 
+    # Add the held-out article, then (to repeat the measurement) delete and add it again.
     held_out = Path(spec["held_out"])
-    shutil.copy(held_out, Path(spec["corpus"]) / held_out.name)
-    t = _now()
-    report = sync(settings, embeddings=emb)
-    out["incremental_s"] = _now() - t
-    out["incremental_counts"] = report.counts
-    out["incremental_chunks"] = report.chunks_embedded
+    target = Path(spec["corpus"]) / held_out.name
+    adds: list[float] = []
+    deletes: list[float] = []
+    out["incremental_counts"] = []
+    out["incremental_chunks"] = []
+    for i in range(spec["incremental_repeats"]):
+        if i:
+            target.unlink()
+            t = _now()
+            sync(settings, embeddings=emb)
+            deletes.append(_now() - t)
+        shutil.copy(held_out, target)
+        t = _now()
+        report = sync(settings, embeddings=emb)
+        adds.append(_now() - t)
+        out["incremental_counts"].append(report.counts)
+        out["incremental_chunks"].append(report.chunks_embedded)
+    out["incremental_s"] = statistics.median(adds)
+    out["incremental_all_s"] = adds
+    out["delete_s"] = statistics.median(deletes) if deletes else None
 
     t = _now()
     report = sync(settings, embeddings=emb)
     out["noop_s"] = _now() - t
     out["noop_chunks"] = report.chunks_embedded
-
-    out["queries"] = _askfront_queries(settings, emb, spec["questions"], spec["warmup"])
     out["rss_end_mb"] = _maxrss_mb()
     return out
 
 
 def worker_naive_build(spec: Json) -> Json:
-    """The naive pipeline: full build, append of the held-out article, queries."""
+    """The naive pipeline: full build, then an append of the held-out article."""
     import naive
     from askfront.embeddings import bundled_model_path
 
@@ -247,8 +260,6 @@ def worker_naive_build(spec: Json) -> Json:
     t = _now()
     out["append_chunks"] = naive.add_files(db, [Path(spec["held_out"])])
     out["append_s"] = _now() - t
-
-    out["queries"] = _naive_queries(db, emb, spec["questions"], spec["warmup"])
     out["rss_end_mb"] = _maxrss_mb()
     return out
 
@@ -301,7 +312,9 @@ def worker_naive_query(spec: Json) -> Json:
     emb = naive.make_embeddings(bundled_model_path())
     emb.embed_query("warm up the model")
     db = naive.open_store(Path(spec["index"]), emb)
-    out["queries"] = _naive_queries(db, emb, spec["questions"], spec["warmup"], by_vector=True)
+    out["queries"] = _naive_queries(
+        db, emb, spec["questions"], spec["warmup"], by_vector=spec["by_vector"]
+    )
     out["rss_end_mb"] = _maxrss_mb()
     return out
 
@@ -530,6 +543,27 @@ class Runner:
             print(text, file=sys.stderr, flush=True)
 
 
+class LoadSampler(threading.Thread):
+    """Samples the 1-minute load average while the benchmark runs: the machine is shared,
+    and figures taken under load are only comparable as same-run ratios."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        super().__init__(daemon=True)
+        self.every = every
+        self.samples: list[float] = []
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            self.samples.append(os.getloadavg()[0])
+            self._stop_event.wait(self.every)
+
+    def stop(self) -> Json:
+        self._stop_event.set()
+        got = self.samples or [os.getloadavg()[0]]
+        return {"min": min(got), "median": statistics.median(got), "max": max(got)}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -559,9 +593,9 @@ def _vm_hwm_mb(pid: int) -> float | None:
 
 
 def load_dataset(folder: Path, articles: int, max_questions: int | None) -> Json:
-    """Pick `articles` articles (the gold sources of the questions first, then the rest in
-    name order), the held-out one (the last picked, added incrementally) and the questions
-    with a gold source among them."""
+    """Pick `articles` articles (the gold sources of as many questions as fit, then the rest
+    in name order), the held-out one (the last by name, added incrementally) and the
+    questions with a gold source among them."""
     corpus = folder / "corpus"
     testset = folder / "testset.jsonl"
     if not corpus.is_dir() or not testset.is_file():
@@ -575,10 +609,11 @@ def load_dataset(folder: Path, articles: int, max_questions: int | None) -> Json
     if articles >= len(all_files):
         picked = dict.fromkeys(all_files)
     else:
-        for q in questions:
-            for s in q["sources"]:
-                if s in all_files and len(picked) < articles:
-                    picked[s] = None
+        # Questions with fewer gold sources first: more questions fit in a small corpus.
+        for q in sorted(questions, key=lambda q: len(q["sources"])):
+            new = [s for s in q["sources"] if s in all_files and s not in picked]
+            if len(picked) + len(new) <= articles:
+                picked.update(dict.fromkeys(new))
         for name in all_files:
             if len(picked) >= articles:
                 break
@@ -610,80 +645,101 @@ def _corpus_tokens(paths: Sequence[Path]) -> int:
 # -- one run and the summary ----------------------------------------------------------------
 
 
-def one_run(r: int, args: argparse.Namespace, data: Json, runner: Runner, syn: Json | None) -> Json:
-    run: Json = {"run": r, "loadavg_start": os.getloadavg()}
-    rdir = runner.root / f"run{r}"
-    corpus = rdir / "corpus"
+def build_round(b: int, args: argparse.Namespace, data: Json, runner: Runner) -> Json:
+    """Both pipelines build the base corpus into fresh folders, back to back; askfront then
+    adds the held-out article. Also the profile builds. The indexes are kept for queries."""
+    out: Json = {"round": b}
+    bdir = runner.root / f"build{b}"
+    corpus, naive_corpus = bdir / "corpus", bdir / "naive-corpus"
     corpus.mkdir(parents=True)
     for p in data["base"]:
         shutil.copy(p, corpus / p.name)
-    naive_corpus = rdir / "naive-corpus"
     shutil.copytree(corpus, naive_corpus)
-    common = {
-        "held_out": str(data["held_out"]),
-        "questions": data["questions"],
-        "warmup": args.warmup,
+    common = {"held_out": str(data["held_out"])}
+    af_spec = {
+        **common,
+        "corpus": str(corpus),
+        "index": str(bdir / "index"),
+        "incremental_repeats": args.incremental_repeats,
     }
-    af_spec = {**common, "corpus": str(corpus), "index": str(rdir / "index")}
-    nv_spec = {**common, "corpus": str(naive_corpus), "index": str(rdir / "naive")}
+    nv_spec = {**common, "corpus": str(naive_corpus), "index": str(bdir / "naive")}
     # Alternate who goes first, so slow drift of the machine's load favours neither.
-    if r % 2 == 0:
-        run["askfront"] = runner.worker("askfront-build", af_spec)
-        run["naive"] = runner.worker("naive-build", nv_spec)
+    if b % 2 == 0:
+        out["askfront"] = runner.worker("askfront-build", af_spec)
+        out["naive"] = runner.worker("naive-build", nv_spec)
     else:
-        run["naive"] = runner.worker("naive-build", nv_spec)
-        run["askfront"] = runner.worker("askfront-build", af_spec)
-
-    first_q = data["questions"][0]["question"]
-    if "cold" not in args.skip:
-        runner._say("  cold start: askfront ask ...")
-        run["cold_ask"] = runner.cold_ask(rdir / "index", first_q)
-        if syn:
-            run["cold_ask_synthetic"] = runner.cold_ask(Path(syn["index"]), first_q)
-
-    if syn:
-        q_spec = {"questions": data["questions"], "warmup": args.warmup}
-        af_q = {**q_spec, "corpus": syn["corpus"], "index": syn["index"]}
-        nv_q = {**q_spec, "index": syn["naive_index"]}
-        if r % 2 == 0:
-            run["synthetic_askfront"] = runner.worker("askfront-query", af_q)
-            run["synthetic_naive"] = runner.worker("naive-query", nv_q)
-        else:
-            run["synthetic_naive"] = runner.worker("naive-query", nv_q)
-            run["synthetic_askfront"] = runner.worker("askfront-query", af_q)
-
-    if "serve" not in args.skip:
-        runner._say("  serve: askfront serve ...")
-        index, serve_corpus = (
-            (Path(syn["index"]), Path(syn["corpus"])) if syn else (rdir / "index", corpus)
-        )
-        run["serve"] = runner.serve(index, serve_corpus, [q["question"] for q in data["questions"]])
-        run["serve"]["index"] = "synthetic" if syn else "realtimeqa"
+        out["naive"] = runner.worker("naive-build", nv_spec)
+        out["askfront"] = runner.worker("askfront-build", af_spec)
+    out["paths"] = {
+        "corpus": str(corpus),
+        "index": str(bdir / "index"),
+        "naive": str(bdir / "naive"),
+    }
 
     if "profiles" not in args.skip:
         subset = data["base"][: args.profile_articles]
         names = {p.name for p in subset}
-        pq = [q for q in data["questions"] if names.intersection(q["sources"])]
-        run["profiles"] = {}
+        questions = [q for q in data["questions"] if names.intersection(q["sources"])]
+        out["profiles"] = {}
         for name in args.profiles:
-            pdir = rdir / f"profile-{name}"
+            pdir = bdir / f"profile-{name}"
             (pdir / "corpus").mkdir(parents=True)
             for p in subset:
                 shutil.copy(p, pdir / "corpus" / p.name)
             spec = {
                 "corpus": str(pdir / "corpus"),
                 "index": str(pdir / "index"),
-                "questions": pq,
+                "questions": questions,
                 "profile": name,
             }
             try:
-                run["profiles"][name] = runner.worker("throughput", spec, env=PROFILES[name])
+                out["profiles"][name] = runner.worker("throughput", spec, env=PROFILES[name])
             except RuntimeError as exc:
-                run["profiles"][name] = {"unsupported": str(exc)[-300:]}
-    run["loadavg_end"] = os.getloadavg()
-    if not args.keep:
-        shutil.rmtree(rdir, ignore_errors=True)
-    return run
+                out["profiles"][name] = {"unsupported": str(exc)[-300:]}
+            shutil.rmtree(pdir, ignore_errors=True)
+    return out
+
+
+def query_run(r: int, args: argparse.Namespace, data: Json, runner: Runner, built: Json) -> Json:
+    """Fresh processes querying the built indexes: latency, quality, memory, cold starts."""
+    out: Json = {"run": r}
+    paths = built["paths"]
+    q_spec = {"questions": data["questions"], "warmup": args.warmup}
+    pairs = [
+        (
+            "askfront",
+            "askfront-query",
+            {**q_spec, "corpus": paths["corpus"], "index": paths["index"]},
+        ),
+        ("naive", "naive-query", {**q_spec, "index": paths["naive"], "by_vector": False}),
+    ]
+    syn = built.get("synthetic")
+    if syn:
+        pairs += [
+            ("synthetic_askfront", "askfront-query",
+             {**q_spec, "corpus": syn["corpus"], "index": syn["index"]}),
+            ("synthetic_naive", "naive-query",
+             {**q_spec, "index": syn["naive_index"], "by_vector": True}),
+        ]  # fmt: skip
+    if r % 2:  # alternate the order, as for builds
+        pairs = [pairs[i ^ 1] for i in range(len(pairs))]
+    for key, worker, spec in pairs:
+        out[key] = runner.worker(worker, spec)
+
+    first_q = data["questions"][0]["question"]
+    if "cold" not in args.skip:
+        runner._say("  cold start: askfront ask ...")
+        out["cold_ask"] = runner.cold_ask(Path(paths["index"]), first_q)
+        if syn:
+            out["cold_ask_synthetic"] = runner.cold_ask(Path(syn["index"]), first_q)
+    if "serve" not in args.skip:
+        runner._say("  serve: askfront serve ...")
+        index, corpus = (syn["index"], syn["corpus"]) if syn else (paths["index"], paths["corpus"])
+        out["serve"] = runner.serve(
+            Path(index), Path(corpus), [q["question"] for q in data["questions"]]
+        )
+        out["serve"]["index"] = "synthetic" if syn else "realtimeqa"
+    return out
 
 
 def _get(d: Any, path: str) -> Any:
@@ -717,6 +773,7 @@ class Row:
     # Judged on the summary: (askfront median, naive median, ratio median) -> met?
     check: Callable[[float | None, float | None, float | None], bool | None] | None = None
     ratio: bool = True
+    scope: str = "query"  # read from the query runs, the build rounds, or the synthetic build
 
 
 def _p(path: str) -> Getter:
@@ -749,20 +806,25 @@ def rows(corpus_tokens: int) -> list[Row]:
     )
     return [
         Row(b, "full build", _p("askfront.build_s"), _p("naive.build_s"), "s",
-            "naive/askfront ≥ 1.5×", lambda a, n, r: None if r is None else r <= 1 / 1.5),
-        Row(b, "chunks", _p("askfront.chunks"), _p("naive.chunks")),
-        Row(b, "chunks/s", _tps("askfront", "askfront.chunks"), _tps("naive", "naive.chunks")),
+            "naive/askfront ≥ 1.5×", lambda a, n, r: None if r is None else r <= 1 / 1.5,
+            scope="build"),
+        Row(b, "chunks", _p("askfront.chunks"), _p("naive.chunks"), scope="build"),
+        Row(b, "chunks/s", _tps("askfront", "askfront.chunks"), _tps("naive", "naive.chunks"),
+            scope="build"),
         Row(b, "embedded word pieces/s", _tps("askfront", "askfront.chunk_tokens"),
-            _tps("naive", "naive.chunk_tokens")),
-        Row(b, "corpus word pieces/s", corpus_tps("askfront"), corpus_tps("naive")),
+            _tps("naive", "naive.chunk_tokens"), scope="build"),
+        Row(b, "corpus word pieces/s", corpus_tps("askfront"), corpus_tps("naive"),
+            scope="build"),
         Row(b, "peak RSS, indexing process", _p("askfront.rss_build_mb"),
-            _p("naive.rss_build_mb"), "MB"),
+            _p("naive.rss_build_mb"), "MB", scope="build"),
         Row(i, "add 1 article (vs naive full rebuild)", _p("askfront.incremental_s"),
-            _p("naive.build_s"), "s", "≤ 2 s", le(2.0)),
+            _p("naive.build_s"), "s", "≤ 2 s", le(2.0), scope="build"),
         Row(i, "add 1 article / askfront full build", pct_of_build, None, "%", "≤ 2%",
-            lambda a, n, r: None if a is None else a <= 0.02, ratio=False),
-        Row(i, "naive: append 1 article (no change tracking)", None, _p("naive.append_s"), "s"),
-        Row(i, "no-op re-sync", _p("askfront.noop_s"), None, "s"),
+            lambda a, n, r: None if a is None else a <= 0.02, ratio=False, scope="build"),
+        Row(i, "delete 1 article", _p("askfront.delete_s"), None, "s", scope="build"),
+        Row(i, "naive: append 1 article (no change tracking)", None, _p("naive.append_s"), "s",
+            scope="build"),
+        Row(i, "no-op re-sync", _p("askfront.noop_s"), None, "s", scope="build"),
         Row(q, "retrieval p50 (askfront hybrid)", _p("askfront.queries.hybrid_ms.p50"),
             _p("naive.queries.search_ms.p50"), "ms"),
         Row(q, "retrieval p95 (askfront hybrid)", _p("askfront.queries.hybrid_ms.p95"),
@@ -777,8 +839,8 @@ def rows(corpus_tokens: int) -> list[Row]:
             _p("naive.queries.hit5"), "", "≥ 0.95", ge(0.95)),
         Row(q, "answer accuracy (gold string in ask() answer)",
             _p("askfront.queries.ask_accuracy"), None, "", "≥ 0.7", ge(0.7)),
-        Row(s, "chunks in the index", lambda run: _get(run, "_synthetic.chunks"),
-            lambda run: _get(run, "_synthetic.chunks"), ratio=False),
+        Row(s, "chunks in the index", _p("chunks"), _p("chunks"), ratio=False,
+            scope="synthetic"),
         Row(s, "retrieval p50", _p("synthetic_askfront.queries.hybrid_ms.p50"),
             _p("synthetic_naive.queries.search_ms.p50"), "ms"),
         Row(s, "retrieval p95", _p("synthetic_askfront.queries.hybrid_ms.p95"),
@@ -803,14 +865,18 @@ def rows(corpus_tokens: int) -> list[Row]:
     ]  # fmt: skip
 
 
-def summarize(runs: Sequence[Json], corpus_tokens: int) -> list[Json]:
+def summarize(
+    builds: Sequence[Json], runs: Sequence[Json], synthetic: Json | None, corpus_tokens: int
+) -> list[Json]:
+    sources = {"build": builds, "query": runs, "synthetic": [synthetic] if synthetic else []}
     out = []
     for row in rows(corpus_tokens):
-        a = _median([row.askfront(r) for r in runs]) if row.askfront else None
-        n = _median([row.naive(r) for r in runs]) if row.naive else None
+        got = sources[row.scope]
+        a = _median([row.askfront(r) for r in got]) if row.askfront else None
+        n = _median([row.naive(r) for r in got]) if row.naive else None
         ratio = None
         if row.ratio and row.askfront and row.naive:
-            ratio = _median([_div(row.askfront(r), row.naive(r)) for r in runs])
+            ratio = _median([_div(row.askfront(r), row.naive(r)) for r in got])
         met = row.check(a, n, ratio) if row.check else None
         out.append({
             "section": row.section, "metric": row.label, "unit": row.unit, "askfront": a,
@@ -833,10 +899,13 @@ def _fmt(v: float | None, unit: str = "") -> str:
     return f"{v:.3g}" if unit in ("", "ms") and abs(v) < 1 else f"{v:.2f}"
 
 
-def markdown(summary: Sequence[Json], runs: Sequence[Json], meta: Json) -> str:
+def markdown(
+    summary: Sequence[Json], builds: Sequence[Json], runs: Sequence[Json], meta: Json
+) -> str:
     lines = [
-        f"Runs: {meta['runs']} (medians) · articles: {meta['articles']} "
-        f"({meta['articles'] - 1} built + 1 added) · questions: {meta['questions']} · "
+        f"Medians of {meta['build_rounds']} build round(s) and {meta['runs']} query run(s) · "
+        f"articles: {meta['articles']} ({meta['articles'] - 1} built + 1 added) · "
+        f"questions: {meta['questions']} · "
         f"synthetic chunks: {meta.get('synthetic_chunks', 'skipped')}",
         "",
         "| section | metric | askfront | naive | askfront/naive | target | met |",
@@ -857,19 +926,18 @@ def markdown(summary: Sequence[Json], runs: Sequence[Json], meta: Json) -> str:
             f"| {row['section']} | {row['metric']} | {a} | {n} | {ratio} | {row['target']} "
             f"| {met} |"
         )
-    lines += _profile_lines(runs)
-    lines += _notes(runs)
+    lines += _profile_lines(builds, meta)
+    lines += _notes(runs, meta)
     return "\n".join(lines)
 
 
-def _profile_lines(runs: Sequence[Json]) -> list[str]:
+def _profile_lines(runs: Sequence[Json], meta: Json) -> list[str]:
     names = sorted({n for r in runs for n in (r.get("profiles") or {})})
     if not names:
         return []
     lines = [
         "",
-        "Embedding profiles (askfront full build of the first "
-        f"{runs[0].get('_profile_articles')} articles):",
+        f"Embedding profiles (askfront full build of {meta['profile_articles']} articles):",
         "",
         "| profile | build s | chunks/s | word pieces/s | hit@5 hybrid | hit@5 dense |",
         "|---|---:|---:|---:|---:|---:|",
@@ -891,9 +959,9 @@ def _profile_lines(runs: Sequence[Json]) -> list[str]:
     return lines
 
 
-def _notes(runs: Sequence[Json]) -> list[str]:
+def _notes(runs: Sequence[Json], meta: Json) -> list[str]:
     notes = []
-    syn = runs[0].get("_synthetic") if runs else None
+    syn = meta.get("synthetic")
     if syn:
         v = syn["vectors"]
         notes.append(
@@ -906,12 +974,13 @@ def _notes(runs: Sequence[Json]) -> list[str]:
     for key in ("serve", "cold_ask", "cold_ask_synthetic"):
         errors = {str(r[key]["error"])[:200] for r in runs if "error" in (r.get(key) or {})}
         notes += [f"{key}: {e}" for e in errors]
-    loads = [x for r in runs for x in (r["loadavg_start"][0], r["loadavg_end"][0])]
-    if loads:
-        notes.append(
-            f"1-min load average during the runs: {min(loads):.1f}–{max(loads):.1f} "
-            f"on {os.cpu_count()} CPUs."
-        )
+    load = meta["load_average"]
+    notes.append(
+        f"1-minute load average during the benchmark: median {load['median']:.1f} "
+        f"(min {load['min']:.1f}, max {load['max']:.1f}) on {os.cpu_count()} CPUs"
+        + (f"; torch/OpenMP threads: {meta['threads']}" if meta.get("threads") else "")
+        + "."
+    )
     return ["", *[f"- {n}" for n in notes]] if notes else []
 
 
@@ -946,7 +1015,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=DEFAULT_DATASET,
         help="folder with corpus/*.md and testset.jsonl [%(default)s]",
     )
-    p.add_argument("--runs", type=int, default=None, help="runs; medians are reported [3]")
+    p.add_argument(
+        "--runs", type=int, default=None, help="query runs (fresh processes); medians [3]"
+    )
+    p.add_argument(
+        "--build-rounds",
+        type=int,
+        default=None,
+        help="full builds of each pipeline, from scratch; medians [1; ~6 min each on 2 cores]",
+    )
+    p.add_argument(
+        "--incremental-repeats",
+        type=int,
+        default=None,
+        help="times the held-out article is added (deleted in between); median [3]",
+    )
     p.add_argument(
         "--articles",
         type=int,
@@ -964,7 +1047,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--synthetic-real",
         type=int,
         default=None,
-        help="synthetic chunks that get real MiniLM vectors [5000]",
+        help="synthetic chunks that get real MiniLM vectors [2000]",
     )
     p.add_argument(
         "--sigma",
@@ -984,6 +1067,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="articles in the profile throughput builds [100]",
     )
     p.add_argument("--warmup", type=int, default=None, help="warm-up questions [5]")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="OMP_NUM_THREADS for every child, both pipelines [torch's default]",
+    )
     p.add_argument("--skip", default="", help="comma list: cold,serve,profiles,synthetic")
     p.add_argument(
         "--quick",
@@ -1003,10 +1092,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     quick = args.quick
     defaults = {
         "runs": 1 if quick else 3,
+        "build_rounds": 1,
+        "incremental_repeats": 2 if quick else 3,
         "articles": 60 if quick else 500,
         "questions": 40 if quick else None,
         "synthetic_chunks": 10_000 if quick else 100_000,
-        "synthetic_real": 500 if quick else 5000,
+        "synthetic_real": 200 if quick else 2000,
         "profile_articles": 20 if quick else 100,
         "warmup": 3 if quick else 5,
     }
@@ -1018,8 +1109,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     unknown = set(args.profiles) - set(PROFILES)
     if unknown:
         p.error(f"unknown profiles: {', '.join(sorted(unknown))} (have {', '.join(PROFILES)})")
-    if args.runs < 1 or args.articles < 2:
-        p.error("--runs must be ≥ 1 and --articles ≥ 2")
+    if min(args.runs, args.build_rounds, args.incremental_repeats) < 1 or args.articles < 2:
+        p.error("--runs, --build-rounds and --incremental-repeats must be ≥ 1; --articles ≥ 2")
     return args
 
 
@@ -1034,14 +1125,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     scratch = args.workdir or Path(tempfile.mkdtemp(prefix="askfront-bench-"))
     scratch.mkdir(parents=True, exist_ok=True)
     runner = Runner(scratch, verbose=not args.quiet)
+    if args.threads:
+        runner.env.update(OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
     meta: Json = {
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "runs": args.runs,
+        "build_rounds": args.build_rounds,
+        "profile_articles": min(args.profile_articles, len(data["base"])),
         "articles": len(data["base"]) + 1,
         "questions": len(data["questions"]),
         "corpus_word_pieces": _corpus_tokens(data["base"]),
         "held_out": data["held_out"].name,
         "model_load": "excluded: both pipelines load the model before the clock starts",
+        "threads": args.threads,
         "machine": {
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
@@ -1050,7 +1146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "versions": _versions(),
         "git_commit": _git_commit(),
     }
+    builds: list[Json] = []
     runs: list[Json] = []
+    sampler = LoadSampler()
+    sampler.start()
     try:
         syn: Json | None = None
         if args.synthetic_chunks and "synthetic" not in args.skip:
@@ -1061,30 +1160,32 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "index": str(sdir / "index"),
                 "naive_index": str(sdir / "naive"),
             }
-            syn["build"] = runner.worker("synthetic-build", {
+            meta["synthetic"] = runner.worker("synthetic-build", {
                 **syn,
                 "sources": [str(p) for p in [*data["base"], data["held_out"]]],
                 "target_chunks": args.synthetic_chunks,
                 "real_vectors": args.synthetic_real,
                 "sigma": args.sigma,
             })  # fmt: skip
-            meta["synthetic_chunks"] = syn["build"]["chunks"]
+            meta["synthetic_chunks"] = meta["synthetic"]["chunks"]
+        for b in range(args.build_rounds):
+            runner._say(f"Build round {b + 1}/{args.build_rounds}")
+            builds.append(build_round(b, args, data, runner))
+        built = {"paths": builds[0]["paths"], "synthetic": syn}
         for r in range(args.runs):
-            runner._say(f"Run {r + 1}/{args.runs}")
-            run = one_run(r, args, data, runner, syn)
-            run["_synthetic"] = syn["build"] if syn else None
-            run["_profile_articles"] = min(args.profile_articles, len(data["base"]))
-            runs.append(run)
+            runner._say(f"Query run {r + 1}/{args.runs}")
+            runs.append(query_run(r, args, data, runner, built))
     finally:
         if not args.keep and args.workdir is None:
             shutil.rmtree(scratch, ignore_errors=True)
+        meta["load_average"] = sampler.stop()
     meta["wall_s"] = time.time() - started
-    summary = summarize(runs, meta["corpus_word_pieces"])
-    table = markdown(summary, runs, meta)
-    print(table)
+    summary = summarize(builds, runs, meta.get("synthetic"), meta["corpus_word_pieces"])
+    print(markdown(summary, builds, runs, meta))
     out = args.out or RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"meta": meta, "summary": summary, "runs": runs}, indent=2))
+    result = {"meta": meta, "summary": summary, "builds": builds, "runs": runs}
+    out.write_text(json.dumps(result, indent=2))
     runner._say(f"\nWrote {out} ({meta['wall_s'] / 60:.1f} min)")
     return 0
 

@@ -78,37 +78,39 @@ def test_benchmark_runs_end_to_end(dataset: Path, tmp_path: Path) -> None:
     out = tmp_path / "result.json"
     cmd = [
         sys.executable, str(REPO / "benchmarks" / "run.py"), "--dataset", str(dataset),
-        "--articles", "3", "--runs", "1", "--warmup", "1", "--synthetic-chunks", "40",
-        "--synthetic-real", "10", "--profiles", "default", "--profile-articles", "2",
+        "--articles", "3", "--runs", "1", "--warmup", "1", "--incremental-repeats", "2",
+        "--synthetic-chunks", "40", "--synthetic-real", "10", "--profiles", "default",
+        "--profile-articles", "2",
         "--out", str(out), "--quiet",
     ]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1500, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-4000:]
     data = json.loads(out.read_text())
-    run = data["runs"][0]
+    build, run = data["builds"][0], data["runs"][0]
 
-    # Both pipelines built the 2 base articles; askfront then added exactly the held-out one
-    # and a second sync embedded nothing.
-    af, nv = run["askfront"], run["naive"]
+    # Both pipelines built the 2 base articles. askfront then added the held-out article
+    # twice (deleting it in between), embedding only its chunks, and a no-op sync embedded
+    # nothing.
+    af, nv = build["askfront"], build["naive"]
     assert af["files"] == 2 and nv["files"] == 2
     assert af["chunks"] > 0 and nv["chunks"] > 0
-    assert af["incremental_counts"]["added"] == 1
-    assert af["incremental_counts"]["unchanged"] == 2
-    assert af["incremental_chunks"] >= 1
+    assert [c["added"] for c in af["incremental_counts"]] == [1, 1]
+    assert [c["unchanged"] for c in af["incremental_counts"]] == [2, 2]
+    assert af["incremental_chunks"][0] == af["incremental_chunks"][1] >= 1
     assert af["noop_chunks"] == 0
     assert nv["append_chunks"] >= 1
 
-    # Every question went through each retrieval mode and ask().
-    q = af["queries"]
+    # Fresh processes sent every question through each retrieval mode and ask().
+    q = run["askfront"]["queries"]
     assert q["questions"] == 3
     for key in ("hybrid_ms", "dense_ms", "ask_ms"):
         assert q[key]["n"] == 3
-    assert nv["queries"]["search_ms"]["n"] == 3
-    for rate in (q["hybrid_hit5"], q["dense_hit5"], q["ask_accuracy"], nv["queries"]["hit5"]):
-        assert 0.0 <= rate <= 1.0
+    assert run["naive"]["queries"]["search_ms"]["n"] == 3
+    rates = (q["hybrid_hit5"], q["dense_hit5"], q["ask_accuracy"], run["naive"]["queries"]["hit5"])
+    assert all(0.0 <= rate <= 1.0 for rate in rates)
 
     # The synthetic index reached its size and served both pipelines' queries.
-    syn = run["_synthetic"]
+    syn = data["meta"]["synthetic"]
     assert syn["chunks"] >= 40
     assert syn["vectors"]["real_vectors"] == 10
     assert run["synthetic_askfront"]["queries"]["ask_ms"]["n"] == 3
@@ -120,7 +122,7 @@ def test_benchmark_runs_end_to_end(dataset: Path, tmp_path: Path) -> None:
         assert "error" not in run["serve"], run["serve"]
         assert run["serve"]["first_answer_s"] >= run["serve"]["http_200_s"]
     # The profile build of the same 2 articles chunks them exactly as the full build did.
-    assert run["profiles"]["default"]["chunks"] == af["chunks"]
+    assert build["profiles"]["default"]["chunks"] == af["chunks"]
 
     # The summary has every metric and the table went to stdout.
     metrics = {row["metric"] for row in data["summary"]}
