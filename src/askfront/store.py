@@ -22,6 +22,7 @@ import logging
 import os
 import sqlite3
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -270,7 +271,19 @@ def chroma_client(settings: Settings) -> chromadb.ClientAPI:
         return client
     path = settings.index_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    # One client per folder and process, made under a lock. A client per build meant every
+    # rebuild swap made new clients in the web chat's worker threads at once, and under
+    # load some failed ("Could not connect to tenant", a stopped System), degrading
+    # answers to keyword search (tests/test_load.py).
+    key = str(path.resolve())
+    with _EMBEDDED_LOCK:
+        if key not in _EMBEDDED_CLIENTS:
+            _EMBEDDED_CLIENTS[key] = chromadb.PersistentClient(path=key, settings=chroma_settings)
+        return _EMBEDDED_CLIENTS[key]
+
+
+_EMBEDDED_CLIENTS: dict[str, chromadb.ClientAPI] = {}
+_EMBEDDED_LOCK = threading.Lock()
 
 
 class Build:
