@@ -26,6 +26,7 @@ import itertools
 import json
 import logging
 import os
+import pickle
 import shutil
 import sys
 import time
@@ -160,31 +161,42 @@ def report(name: str, pairs: list[tuple[Item, Answer]], verbose: bool) -> Scores
     return s
 
 
-def sweep(items: list[Item], max_sentences: int) -> None:
-    grid = {
+def sweep(
+    items: list[Item], max_sentences: int, grid: dict[str, list[float]] | None = None
+) -> None:
+    # 1.1 for a dense threshold: the dense side never vouches.
+    grid = grid or {
         "min_name_coverage": [0.4, 0.5, 0.6, 0.7, 0.8],
-        "strong_coverage": [0.5, 0.6, 0.7, 0.8],
-        "weak_coverage": [0.2, 0.25, 0.3, 0.35, 0.4],
-        "dense_support": [0.35, 0.45, 0.55, 1.1],  # 1.1: the dense side never vouches
+        "strong_coverage": [0.5, 0.6, 0.7],
+        "weak_coverage": [0.2, 0.25, 0.3, 0.35],
+        "dense_floor": [-1.0, 0.2, 0.3, 0.4],
+        "dense_support": [0.35, 0.45, 0.55, 1.1],
+        "dense_name_relax": [0.55, 0.6, 0.65, 0.7, 1.1],
+        "second_sentence_ratio": [0.6, 0.75, 0.85],
     }
+    base = ExtractiveAnswerer(max_sentences)
+    # Scoring does not depend on the thresholds: analyze once, decide per setting.
+    analyses = [base.analyze(i.question, i.passages, i.history) for i in items]
     rows = []
     sets = sorted({i.set for i in items})
     for values in itertools.product(*grid.values()):
-        th = Thresholds(**dict(zip(grid, values, strict=True)))
-        answerer = ExtractiveAnswerer(max_sentences, thresholds=th)
-        pairs = [(i, answerer.answer(i.question, i.passages, i.history)) for i in items]
+        answerer = base.with_thresholds(**dict(zip(grid, values, strict=True)))
+        pairs = [(i, answerer.compose(a, i.passages)) for i, a in zip(items, analyses, strict=True)]
         per_set = {s: score(p for p in pairs if p[0].set == s) for s in sets}
         overall = score(pairs)
         # Objective: refusal F1 over everything, plus the mean accuracy of the sets.
         objective = overall.f1 + sum(v.accuracy for v in per_set.values()) / len(per_set)
-        rows.append((objective, th, overall, per_set))
+        rows.append((objective, answerer.thresholds, overall, per_set))
     rows.sort(key=lambda r: -r[0])
     print("\nsweep: best settings (objective = refusal F1 + mean set accuracy)")
-    for objective, th, overall, per_set in rows[:10]:
+    for objective, th, overall, per_set in rows[:15]:
         accs = " ".join(f"{k}={v.accuracy:.3f}" for k, v in per_set.items())
         print(
-            f"  {objective:.3f}  name={th.min_name_coverage} strong={th.strong_coverage} "
-            f"weak={th.weak_coverage} dense={th.dense_support}  F1={overall.f1:.3f} {accs}"
+            f"  {objective:.3f}  name={th.min_name_coverage} "
+            f"strong={th.strong_coverage} "
+            f"weak={th.weak_coverage} floor={th.dense_floor} dense={th.dense_support} "
+            f"relax={th.dense_name_relax} "
+            f"second={th.second_sentence_ratio}  F1={overall.f1:.3f} {accs}"
         )
 
 
@@ -197,14 +209,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sweep", action="store_true", help="sweep the thresholds on a grid")
     parser.add_argument("--no-rtqa-corpus", action="store_true", help="skip the 500 articles")
     parser.add_argument("-v", "--verbose", action="store_true", help="list the misses")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        help="pickle of the retrieved passages: written after a run, reused (no retrieval) "
+        "when it exists; for iterating on the answerer, not for reported figures",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+
+    if args.cache and args.cache.is_file():
+        return rescore(args)
 
     th = Thresholds()
     print(
         f"thresholds: min_name_coverage={th.min_name_coverage} strong_coverage="
         f"{th.strong_coverage} weak_coverage={th.weak_coverage} dense_support="
-        f"{th.dense_support} second_sentence_ratio={th.second_sentence_ratio} "
+        f"{th.dense_support} dense_floor={th.dense_floor} dense_name_relax={th.dense_name_relax} "
+        f"second_sentence_ratio={th.second_sentence_ratio} "
         f"(carried={extractive.CARRIED_WEIGHT}, top_k={args.top_k})"
     )
     default_corpus = args.work / "corpus-default"
@@ -239,8 +261,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     answerer = ExtractiveAnswerer()
     overall = score((i, answerer.answer(i.question, i.passages, i.history)) for i in all_items)
     print(overall.line("overall"))
+    if args.cache:
+        args.cache.write_bytes(pickle.dumps(all_items))
     if args.sweep and all_items:
         sweep(all_items, answerer.max_sentences)
+    return 0
+
+
+def rescore(args: argparse.Namespace) -> int:
+    """Answer again from cached passages (same retrieval, current answerer code)."""
+    items: list[Item] = pickle.loads(args.cache.read_bytes())
+    answerer = ExtractiveAnswerer()
+    print(f"(from cached passages in {args.cache})")
+    for name in sorted({i.set for i in items}, reverse=True):
+        subset = [i for i in items if i.set == name]
+        pairs = [(i, answerer.answer(i.question, i.passages, i.history)) for i in subset]
+        report(name, pairs, args.verbose)
+    print(
+        score((i, answerer.answer(i.question, i.passages, i.history)) for i in items).line(
+            "overall"
+        )
+    )
+    if args.sweep:
+        sweep(items, answerer.max_sentences)
     return 0
 
 

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from askfront.answer import REFUSAL_TEXT
-from askfront.answer.extractive import ExtractiveAnswerer
+from askfront.answer.extractive import CARRIED_WEIGHT, ExtractiveAnswerer, _rarity
 from askfront.chunking import chunk_document
 from askfront.config import Settings
 from askfront.embeddings import get_tokenizer
@@ -166,10 +166,10 @@ def test_a_rare_name_is_answered_even_if_the_dense_side_finds_it_far(
 
 
 def test_the_dense_side_vouches_for_weakly_covered_descriptions(corpus: Corpus) -> None:
-    # "report" is paraphrased ("documented") and the question asks for no kind of token, so
-    # lexical evidence alone is too thin; a close dense match makes up for it.
+    # "report" is paraphrased ("documented") and the question asks for no kind of token.
+    # With the strong-coverage path closed, only a close dense match can vouch for it.
     question = "What did the Hindu report?"
-    answerer = ExtractiveAnswerer()
+    answerer = ExtractiveAnswerer().with_thresholds(strong_coverage=0.99)
     assert ask(corpus, answerer, question, dense=None).refused
     assert ask(corpus, answerer, question, dense=0.2).refused
     vouched = ask(corpus, answerer, question, dense=0.7)
@@ -178,7 +178,7 @@ def test_the_dense_side_vouches_for_weakly_covered_descriptions(corpus: Corpus) 
 
 def test_the_name_threshold_decides_the_near_miss(corpus: Corpus) -> None:
     question = "How many Chinese nationals fight for Russia?"
-    lax = ExtractiveAnswerer().with_thresholds(min_name_coverage=0.0)
+    lax = ExtractiveAnswerer().with_thresholds(min_name_coverage=0)
     assert not ask(corpus, lax, question).refused  # without it, a Nepal sentence is quoted
     assert ask(corpus, ExtractiveAnswerer(), question).refused
 
@@ -209,9 +209,10 @@ def test_follow_up_uses_the_previous_turn_at_lower_weight(corpus: Corpus) -> Non
     flat = ExtractiveAnswerer(idf=lambda term: 1.0)
     passages = corpus.retrieve("Nepalis paid")
     weights = flat.analyze("And how much are they paid?", passages, history).weights
-    assert weights["paid"] == 1.0
-    assert 0 < weights["nepali"] < weights["paid"]
-    assert set(weights) == {"paid", "nepali", "fight", "russia"}
+    # Weight = role x IDF (flat here) x the word's general rarity.
+    assert weights["pay"] == pytest.approx(_rarity("paid"))  # "paid": the base form's stem
+    assert weights["nepali"] == pytest.approx(CARRIED_WEIGHT * _rarity("nepalis"))
+    assert set(weights) == {"pay", "nepali", "fight", "russia"}
 
 
 def test_without_history_the_follow_up_has_no_topic(corpus: Corpus) -> None:
