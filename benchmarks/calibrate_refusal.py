@@ -151,7 +151,14 @@ def run(assistant: Assistant, items: Sequence[Item]) -> list[tuple[Item, Answer]
 
 def report(name: str, pairs: list[tuple[Item, Answer]], verbose: bool) -> Scores:
     s = score(pairs)
-    print(s.line(name))
+    answer_ms = sorted(a.timings.get("answer_ms", 0.0) for _, a in pairs)
+    total_ms = sorted(a.timings.get("total_ms", 0.0) for _, a in pairs)
+    timing = ""
+    if answer_ms and total_ms[-1] > 0:
+        timing = (
+            f"  p50 answer={answer_ms[len(pairs) // 2]:.1f}ms ask={total_ms[len(pairs) // 2]:.1f}ms"
+        )
+    print(s.line(name) + timing)
     if verbose:
         for item, answer in pairs:
             if not correct(item, answer):
@@ -166,13 +173,13 @@ def sweep(
 ) -> None:
     # 1.1 for a dense threshold: the dense side never vouches.
     grid = grid or {
-        "min_name_coverage": [0.4, 0.5, 0.6, 0.7, 0.8],
+        "min_name_coverage": [0.5, 0.6, 0.7, 0.8],
         "strong_coverage": [0.5, 0.6, 0.7],
-        "weak_coverage": [0.2, 0.25, 0.3, 0.35],
-        "dense_floor": [-1.0, 0.2, 0.3, 0.4],
+        "weak_coverage": [0.15, 0.2, 0.22, 0.25, 0.3],
+        "dense_floor": [-1.0, 0.2, 0.3],
         "dense_support": [0.35, 0.45, 0.55, 1.1],
-        "dense_name_relax": [0.55, 0.6, 0.65, 0.7, 1.1],
-        "second_sentence_ratio": [0.6, 0.75, 0.85],
+        "dense_name_relax": [0.55, 0.6, 0.65, 1.1],
+        "second_sentence_ratio": [0.7, 0.85],
     }
     base = ExtractiveAnswerer(max_sentences)
     # Scoring does not depend on the thresholds: analyze once, decide per setting.

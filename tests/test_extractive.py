@@ -17,8 +17,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from askfront.answer import REFUSAL_TEXT
-from askfront.answer.extractive import CARRIED_WEIGHT, ExtractiveAnswerer, _rarity
+from askfront.answer import REFUSAL_TEXT, extractive
+from askfront.answer.extractive import (
+    CARRIED_WEIGHT,
+    ExtractiveAnswerer,
+    _answer_type,
+    _rarity,
+    _terms,
+)
 from askfront.chunking import chunk_document
 from askfront.config import Settings
 from askfront.embeddings import get_tokenizer
@@ -297,3 +303,61 @@ def test_never_invents_text(
         for s in answer.sentences:
             assert any(s.text in t for t in texts)
     assert_verbatim(answer, corpus)
+
+
+# --- question reading ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many Nepalis have been killed?", "number"),
+        ("How much are Nepalis paid?", "money"),
+        ("What monthly salary attracts poor Nepalis?", "money"),
+        ("What death toll do the authorities report?", "number"),
+        ("What percentage of the legion is American?", "percent"),
+        ("When did Russia invade Ukraine?", "date"),
+        ("In which year did the war start?", "date"),
+        ("Who is the Kremlin spokesman?", "person"),
+        ("Who is Ramchandra Khadka?", "other"),  # a description, not another name
+        ("Where was the man from Kashmir training?", "place"),
+        ("Which country sent the most fighters?", "place"),
+        ("Which news agency traced the journeys of Cubans?", "entity"),
+        ("What did Macron say?", "other"),
+        ("The war began in 2022. Who leads the legion?", "person"),  # the last question counts
+    ],
+)
+def test_answer_type_detection(question: str, kind: str) -> None:
+    assert _answer_type(question) == kind
+
+
+def test_terms_normalize_the_forms_articles_vary() -> None:
+    assert _terms("Macron chose the 37-year-old") == ["macron", "choos", "37", "year", "old"]
+    assert _terms("the 13th state") == ["13", "state"]
+    assert _terms("U.S. troops, US aid, United States") == _terms(
+        "America troops, America aid, America"
+    )
+    assert _terms("killed, dead, salary") == ["die", "die", "pay"]
+
+
+def test_without_wordfreq_every_word_is_equally_rare(monkeypatch: pytest.MonkeyPatch) -> None:
+    _rarity.cache_clear()
+    monkeypatch.setattr(extractive, "_zipf", lambda: None)
+    try:
+        assert _rarity("people") == _rarity("listeria") == 1.0
+    finally:
+        _rarity.cache_clear()
+    monkeypatch.undo()
+    assert _rarity("people") < _rarity("listeria")
+
+
+def test_answer_is_compose_of_analyze(corpus: Corpus, answerer: ExtractiveAnswerer) -> None:
+    question = "How many Nepalis have been killed?"
+    passages = corpus.retrieve(question)
+    direct = answerer.answer(question, passages)
+    analysis = answerer.analyze(question, passages)
+    assert answerer.compose(analysis, passages).text == direct.text
+    # Thresholds act in decide() only: a stricter copy refuses from the same analysis.
+    strict = answerer.with_thresholds(strong_coverage=2.0, weak_coverage=2.0)
+    assert strict.compose(analysis, passages).refused
+    assert analysis.features()["answerable"] is False
