@@ -16,7 +16,7 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -133,6 +133,12 @@ def _terms(text: str) -> list[str]:
         m = _ORDINAL.match(t)
         out.append(m.group(1) if m else _IRREGULAR_STEMS.get(t, t))
     return out
+
+
+@lru_cache(maxsize=65536)
+def _word_terms(word: str) -> tuple[str, ...]:
+    """`_terms` of one word, cached: names recur across sentences."""
+    return tuple(_terms(word))
 
 
 # Words of question boilerplate that articles rarely repeat ("this week", "the name of").
@@ -373,10 +379,10 @@ _FIRST_WORD = re.compile(r"[\W\d_]*([A-Z][\w'’-]*)")
 def _sentence_info(text: str) -> _SentenceInfo:
     """Features of one sentence; cached because the same chunks come back query after query."""
     terms = tuple(_terms(text))
-    names = frozenset(t for w in proper_words(text) if not w[0].isdigit() for t in _terms(w))
+    names = frozenset(t for w in proper_words(text) if not w[0].isdigit() for t in _word_terms(w))
     first = _FIRST_WORD.match(text)
     initial = frozenset(
-        _terms(first.group(1)) if first and first.group(1).lower() not in STOPWORDS else ()
+        _word_terms(first.group(1)) if first and first.group(1).lower() not in STOPWORDS else ()
     )
     lowered = text.lower()
     numbers = frozenset(
@@ -398,14 +404,14 @@ def _sentence_info(text: str) -> _SentenceInfo:
     )
 
 
-def _focused(q: _Question, near: frozenset[str]) -> bool:
+def _focused(q: _Question, near: frozenset[str], match: _Matcher) -> bool:
     """The attribute asked about, next to one of the names it is asked of ("president"
     next to "Colombia"), not just somewhere in the passage. True if there is none."""
     if q.focus is None:
         return True
     head, phrase = q.focus
     others = [t for t in q.names if t not in phrase]
-    return bool(_match(head, near)) and (not others or any(_match(t, near) for t in others))
+    return bool(match(head, near)) and (not others or any(match(t, near) for t in others))
 
 
 def _new_names(c: Candidate, q: _Question, known: frozenset[str]) -> frozenset[str]:
@@ -429,23 +435,43 @@ def _salience(
     return {k: max((df[n] for n in names), default=0) / top for k, names in new.items()}
 
 
-def _match(term: str, terms: frozenset[str]) -> float:
-    """1 for the same stem, PREFIX_MATCH for a close prefix (Russia ~ Russian), else 0.
+def _related(a: str, b: str) -> bool:
+    """Stems with a close common prefix (Russia ~ Russian, Nepal ~ Nepali).
 
     Snowball leaves demonyms apart from their countries; a prefix match with a short
     tail brings them together without a gazetteer.
     """
+    return (
+        len(a) >= 4
+        and len(b) >= 4
+        and abs(len(a) - len(b)) <= 3
+        and (a.startswith(b) or b.startswith(a))
+    )
+
+
+def _match(term: str, terms: frozenset[str]) -> float:
+    """1 for the same stem, PREFIX_MATCH for a related one, else 0."""
     if term in terms:
         return 1.0
-    if len(term) >= 4:
-        for t in terms:
-            if (
-                len(t) >= 4
-                and abs(len(t) - len(term)) <= 3
-                and (t.startswith(term) or term.startswith(t))
-            ):
-                return PREFIX_MATCH
-    return 0.0
+    return PREFIX_MATCH if any(_related(term, t) for t in terms) else 0.0
+
+
+class _Matcher:
+    """`_match` for a fixed set of question terms against sentences drawn from `vocab`:
+    each term's related stems are found once, then a match is a set intersection (this
+    is the answerer's inner loop)."""
+
+    def __init__(self, terms: Iterable[str], vocab: frozenset[str]) -> None:
+        self.near = {q: frozenset(t for t in vocab if t != q and _related(q, t)) for q in terms}
+        self.related = frozenset(self.near).union(*self.near.values())
+
+    def __call__(self, term: str, terms: frozenset[str]) -> float:
+        if term in terms:
+            return 1.0
+        near = self.near.get(term)
+        if near is None:
+            return _match(term, terms)
+        return PREFIX_MATCH if not near.isdisjoint(terms) else 0.0
 
 
 def _type_score(
@@ -602,37 +628,37 @@ class ExtractiveAnswerer(Answerer):
         name_weight = {t: weights[t] * (NUMBER_NAME_WEIGHT if t[0].isdigit() else 1.0)
                        for t in q.names}  # fmt: skip
         name_total = sum(name_weight.values())
+        match = _Matcher(weights, frozenset().union(*(c.info.term_set for c in candidates)))
 
         def name_share(terms: frozenset[str]) -> float:
             if name_total <= 0:
                 return 1.0
-            return sum(w for t, w in name_weight.items() if _match(t, terms)) / name_total
+            return sum(w for t, w in name_weight.items() if match(t, terms)) / name_total
 
         lowered = question.lower()
-        question_terms = frozenset(weights)
         known = frozenset().union(*(c.info.names for c in candidates))
         salience = _salience(q, candidates, known)
         found: set[str] = set()
         for i, group in enumerate(by_passage):
             passage_terms = frozenset().union(*(c.info.term_set for c in group))
-            found |= {t for t in q.names if _match(t, passage_terms)}
+            found |= {t for t in q.names if match(t, passage_terms)}
             name_cov = name_share(passage_terms)
             for j, c in enumerate(group):
                 near = c.info.term_set.union(
                     *(n.info.term_set for n in group[max(0, j - 1) : j + 2])
                 )
-                match = {t: _match(t, c.info.term_set) for t in weights}
-                near_match = {t: _match(t, near) for t in weights}
-                c.coverage = sum(weights[t] * m for t, m in match.items()) / total
+                own = {t: match(t, c.info.term_set) for t in weights}
+                near_match = {t: match(t, near) for t in weights}
+                c.coverage = sum(weights[t] * m for t, m in own.items()) / total
                 c.context = max(
                     c.coverage, sum(weights[t] * m for t, m in near_match.items()) / total
                 )
                 c.matched = sum(1 for t, m in near_match.items() if m and t in informative)
                 c.name_coverage = name_cov
-                c.focused = _focused(q, near)
+                c.focused = _focused(q, near, match)
                 c.type_score = _type_score(q.qtype, c.info, q, lowered, known)
-                c.density = _density(c.info.terms, {t for t, m in match.items() if m})
-                c.novelty = sum(1 for t in c.info.term_set if not _match(t, question_terms))
+                c.density = _density(c.info.terms, {t for t, m in own.items() if m})
+                c.novelty = sum(1 for t in c.info.term_set if t not in match.related)
                 c.score = (
                     W_COVERAGE * c.coverage
                     + W_CONTEXT * c.context
