@@ -109,7 +109,9 @@ _IRREGULAR = {
     for form in forms.split()
 }  # fmt: skip
 # News writes one fact many ways; these few equivalences are the commonest in questions.
-_SYNONYMS = {"kill": "die", "dead": "die", "death": "die", "salari": "pay", "wage": "pay"}
+_SYNONYMS = {
+    "kill": "die", "dead": "die", "death": "die", "salari": "pay", "wage": "pay", "soldier": "troop"
+}  # fmt: skip
 _IRREGULAR_STEMS = _SYNONYMS | {
     content_terms(f)[0]: content_terms(b)[0]
     for f, b in _IRREGULAR.items()
