@@ -94,7 +94,7 @@ _IRREGULAR = {
     for base, forms in {
         "begin": "began begun", "break": "broke broken", "bring": "brought",
         "build": "built", "buy": "bought", "catch": "caught", "choose": "chose chosen",
-        "come": "came", "die": "dead death died", "drive": "drove driven", "eat": "ate eaten",
+        "come": "came", "drive": "drove driven", "eat": "ate eaten",
         "fall": "fell fallen", "feel": "felt", "fight": "fought", "find": "found",
         "fly": "flew flown", "forget": "forgot forgotten", "get": "got gotten",
         "give": "gave given", "go": "went gone", "grow": "grew grown", "hold": "held",
@@ -112,11 +112,12 @@ _IRREGULAR = {
 _SYNONYMS = {
     "kill": "die", "dead": "die", "death": "die", "salari": "pay", "wage": "pay", "soldier": "troop"
 }  # fmt: skip
-_IRREGULAR_STEMS = _SYNONYMS | {
+_IRREGULAR_STEMS = {
     content_terms(f)[0]: content_terms(b)[0]
     for f, b in _IRREGULAR.items()
     if content_terms(f) and content_terms(b)  # some forms are stop words ("told")
 }
+_CANONICAL = _IRREGULAR_STEMS | _SYNONYMS
 
 
 _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
@@ -128,12 +129,13 @@ _USA = re.compile(r"\bU\.S\.(?:A\.)?|\bUSA?\b|\bUnited States\b")
 
 def _terms(text: str) -> list[str]:
     """Content-term stems for matching: hyphenated words split ("37-year-old" -> 37, year,
-    old), irregular verb forms mapped to their base, ordinals to numbers ("13th" -> 13),
+    old), irregular verb forms and a few synonyms mapped to one stem ("chose" -> choos,
+    "killed" -> die), ordinals to numbers ("13th" -> 13),
     "U.S."/"US"/"United States" to "America" (which also prefix-matches "American")."""
     out = []
     for t in content_terms(_USA.sub("America", text).replace("-", " ")):
         m = _ORDINAL.match(t)
-        out.append(m.group(1) if m else _IRREGULAR_STEMS.get(t, t))
+        out.append(m.group(1) if m else _CANONICAL.get(t, t))
     return out
 
 
@@ -536,7 +538,7 @@ class Analysis:
     """Everything the answerer computed for one question (for calibration and debugging)."""
 
     qtype: str
-    weights: dict[str, float]  # stem -> final weight (role x IDF)
+    weights: dict[str, float]  # stem -> final weight (role x IDF x rarity)
     names: dict[str, str]
     candidates: list[Candidate] = field(default_factory=list)
     informative: int = 0  # question terms that are not boilerplate
