@@ -8,10 +8,12 @@ even re-read, and files that failed keep their previous version.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import logging
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,7 +26,7 @@ from askfront.config import Settings
 from askfront.documents import iter_corpus, load_document_with_timeout
 from askfront.embeddings import fingerprint, get_embeddings, get_tokenizer
 from askfront.errors import AskfrontError, IndexLockedError
-from askfront.store import MANIFEST, Build, activate, date_int, read_json
+from askfront.store import MANIFEST, Build, activate, date_int, read_json, reset_chroma_client
 from askfront.types import Chunk, Document, FileReport, IndexReport
 
 if TYPE_CHECKING:
@@ -105,6 +107,7 @@ def sync(
         IndexLockedError: if another rebuild is running.
         StoreUnavailableError: if the Chroma server is unreachable.
         ConfigError: if the corpus folder or the embedding model is missing.
+        DiskFullError: if the index's disk fills up; the index built before still answers.
     """
     from askfront.errors import ConfigError
 
@@ -115,7 +118,54 @@ def sync(
             ".pdf files in it, or point ASKFRONT_CORPUS_DIR / --corpus at your articles."
         )
     with index_lock(settings.index_dir, wait=wait):
-        return _sync_locked(settings, full=full, progress=progress, embeddings=embeddings)
+        try:
+            return _sync_locked(settings, full=full, progress=progress, embeddings=embeddings)
+        except AskfrontError:
+            raise
+        except Exception as exc:
+            if not _is_disk_full(exc, settings.index_dir):
+                raise
+            # Chroma can hang on the next write in this process (the web chat's next rebuild).
+            reset_chroma_client(settings)
+            raise DiskFullError(
+                f"The disk holding {settings.index_dir}/ is full ({_first_line(exc)}). Free "
+                "some space, or point ASKFRONT_INDEX_DIR at a disk with more room, then run "
+                "`askfront index` again. The index built before keeps answering meanwhile."
+            ) from exc
+
+
+class DiskFullError(AskfrontError):
+    """The index could not be written because its disk is full."""
+
+
+_DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
+# Chroma and SQLite report a full disk as text, not as an OSError, and Chroma sometimes not
+# at all ("Error in compaction: ..."); then little space left on the disk gives it away.
+_DISK_FULL_TEXT = ("database or disk is full", "no space left on device", "disk quota exceeded")
+_LOW_SPACE_BYTES = 64 * 1024 * 1024
+
+
+def _is_disk_full(exc: BaseException, index_dir: Path) -> bool:
+    try:
+        if shutil.disk_usage(index_dir).free < _LOW_SPACE_BYTES:
+            return True
+    except OSError:
+        pass
+    seen: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and cur not in seen and len(seen) < 10:
+        if isinstance(cur, OSError) and cur.errno in _DISK_FULL_ERRNOS:
+            return True
+        if any(text in str(cur).lower() for text in _DISK_FULL_TEXT):
+            return True
+        seen.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
 def _sync_locked(
@@ -257,8 +307,6 @@ def _sync_locked(
         old = build.bm25_dir()
         build.write_state(generation=generation, bm25=folder.name, updated_at=time.time())
         if old and old != folder:
-            import shutil
-
             shutil.rmtree(old, ignore_errors=True)
         report("Building keyword index", 1, 1)
     if rebuild_reason:

@@ -286,6 +286,23 @@ _EMBEDDED_CLIENTS: dict[str, chromadb.ClientAPI] = {}
 _EMBEDDED_LOCK = threading.Lock()
 
 
+def reset_chroma_client(settings: Settings) -> None:
+    """Close this process's embedded Chroma client for the settings; the next use opens a
+    fresh one. After a write failed midway (a full disk), Chroma's in-process state can make
+    every later write in the process hang, even once there is space again."""
+    if settings.chroma_mode != "embedded":
+        return
+    key = str((settings.index_dir / "chroma").resolve())
+    with _EMBEDDED_LOCK:
+        client = _EMBEDDED_CLIENTS.pop(key, None)
+    close = getattr(client, "close", None)  # chromadb's Client has it; ClientAPI does not
+    if close is not None:
+        try:
+            close()  # stops Chroma's shared System for the folder: this is its last client
+        except Exception as exc:
+            logger.warning("Closing the Chroma client for %s failed: %s", key, exc)
+
+
 class Build:
     """One build of the index: a Chroma collection plus its docstore and BM25 files."""
 
@@ -316,6 +333,9 @@ class Build:
 
     @property
     def client(self) -> chromadb.ClientAPI:
+        if self.settings.chroma_mode == "embedded":
+            # The process-wide client, so that reset_chroma_client reaches every build.
+            return chroma_client(self.settings)
         if self._client is None:
             self._client = chroma_client(self.settings)
         return self._client
