@@ -118,6 +118,10 @@ def sync(
             ".pdf files in it, or point ASKFRONT_CORPUS_DIR / --corpus at your articles."
         )
     with index_lock(settings.index_dir, wait=wait):
+        folder = settings.index_dir.resolve()
+        if folder in _FRESH_CHROMA_NEEDED:
+            reset_chroma_client(settings)
+            _FRESH_CHROMA_NEEDED.discard(folder)
         try:
             return _sync_locked(settings, full=full, progress=progress, embeddings=embeddings)
         except AskfrontError:
@@ -125,13 +129,19 @@ def sync(
         except Exception as exc:
             if not _is_disk_full(exc, settings.index_dir):
                 raise
-            # Chroma can hang on the next write in this process (the web chat's next rebuild).
-            reset_chroma_client(settings)
+            _FRESH_CHROMA_NEEDED.add(folder)
             raise DiskFullError(
                 f"The disk holding {settings.index_dir}/ is full ({_first_line(exc)}). Free "
                 "some space, or point ASKFRONT_INDEX_DIR at a disk with more room, then run "
                 "`askfront index` again. The index built before keeps answering meanwhile."
             ) from exc
+
+
+# Index folders whose embedded Chroma failed on a full disk in this process. Its next write
+# would hang forever (say, the web chat's next rebuild, even with space freed), so the next
+# sync starts with a fresh client. Until then readers keep the old one: it still answers,
+# where a fresh one could not while the disk is full.
+_FRESH_CHROMA_NEEDED: set[Path] = set()
 
 
 class DiskFullError(AskfrontError):
