@@ -7,7 +7,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from askfront.config import Settings
 from askfront.errors import AskfrontError, IndexNotFoundError
@@ -20,6 +20,17 @@ if TYPE_CHECKING:
     from askfront.retrieval import Retriever, SearchOptions, SearchResult
 
 logger = logging.getLogger(__name__)
+
+class AskOptions(TypedDict, total=False):
+    """Per-question overrides of the settings (the web chat's settings panel)."""
+
+    top_k: int | None
+    hybrid: bool | None
+    sources: Sequence[str] | None
+    date_from: str | None
+    date_to: str | None
+    mode: str | None
+
 
 # Progress callback: (stage description, done, total).
 Progress = Callable[[str, int, int], None]
@@ -107,18 +118,9 @@ class Assistant:
 
     # -- asking ---------------------------------------------------------------------------
     def ask(
-        self,
-        question: str,
-        history: Sequence[Turn] = (),
-        *,
-        top_k: int | None = None,
-        hybrid: bool | None = None,
-        sources: Sequence[str] | None = None,
-        date_from: str | None = None,
-        date_to: str | None = None,
-        mode: str | None = None,
+        self, question: str, history: Sequence[Turn] = (), **options: Unpack[AskOptions]
     ) -> Answer:
-        """Answer `question` in the context of `history`.
+        """Answer `question` in the context of `history` (options as in `ask_stream`).
 
         Bad questions (empty, too long) give a refused Answer with a notice, not an error.
 
@@ -126,14 +128,8 @@ class Assistant:
             IndexNotFoundError: if no index has been built.
             StoreUnavailableError: if the vector store cannot be reached.
         """
-        final: Answer | None = None
-        for event in self.ask_stream(
-            question, history, top_k=top_k, hybrid=hybrid, sources=sources,
-            date_from=date_from, date_to=date_to, mode=mode,
-        ):  # fmt: skip
-            if isinstance(event, Answer):
-                final = event
-        assert final is not None
+        *_, final = self.ask_stream(question, history, **options)
+        assert isinstance(final, Answer), "ask_stream ends with the Answer"
         return final
 
     def ask_stream(
