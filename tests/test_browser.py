@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -27,6 +26,7 @@ from askfront.assistant import Progress
 from askfront.config import Settings
 from askfront.types import IndexReport
 from conftest import CHROMIUM, DEFAULT_ARTICLE, REPO, FakeAssistant
+from netutil import free_port as _free_port
 
 ARTIFACTS = REPO / "artifacts"
 HOSTILE_NAME = "hostile-markup.txt"
@@ -47,12 +47,6 @@ pytestmark = [
     ),
 ]
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright for Python")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_until_serving(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:

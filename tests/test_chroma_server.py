@@ -16,17 +16,12 @@ from askfront.assistant import Assistant
 from askfront.config import Settings
 from askfront.errors import StoreUnavailableError
 from askfront.indexer import sync
+from netutil import free_port as _free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 _RUNNING: list[subprocess.Popen[bytes]] = []
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import socket
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -36,6 +35,7 @@ from conftest import (
     make_passage,
     recording_model,
 )
+from netutil import free_port as _free_port
 
 LEGION = (
     "Some 20,000 foreigners from over 50 nationalities make up Ukraine's international legion. "
@@ -242,12 +242,6 @@ def test_failure_notice_kinds(lead_answerer: LeadSentenceAnswerer) -> None:
     assert a.failure_notice(RuntimeError()) == (
         "LLM backend fake:model failed (RuntimeError); showing the extractive answer instead."
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from langchain_core.embeddings import Embeddings
 from askfront.assistant import Assistant
 from askfront.config import Settings
 from conftest import DEFAULT_ARTICLE, REPO
+from netutil import free_port as _free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -43,12 +43,6 @@ def _questions() -> list[str]:
     """Seed questions without history: answerable ones and ones the articles can't answer."""
     items = [json.loads(line) for line in SEED.read_text(encoding="utf-8").splitlines() if line]
     return [q["question"] for q in items if not q.get("history")][:40]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

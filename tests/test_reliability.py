@@ -15,7 +15,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -41,6 +40,7 @@ from askfront.retrieval import Retriever, SearchOptions
 from askfront.store import DocStore, active_build
 from askfront.types import Answer, IndexReport
 from conftest import DEFAULT_ARTICLE, REPO
+from netutil import free_port as _free_port
 from test_llm import http_server
 
 pytestmark = pytest.mark.e2e
@@ -52,12 +52,6 @@ SEED = [
     if line
 ]
 SAMPLE_PDF = (REPO / "tests" / "data" / "docs" / "sample.pdf").read_bytes()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _assert_well_formed(assistant: Assistant, answer: Answer) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from netutil import free_port as _free_port
 
 gr = pytest.importorskip("gradio")
 
@@ -390,12 +391,6 @@ def test_delete_removes_the_file_and_reindexes(fake_assistant: FakeAssistant) ->
 
 
 # -- the app itself, served in-process --------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def served(fake_assistant: FakeAssistant) -> Iterator[str]:
     settings = fake_assistant.settings.model_copy(update={"port": _free_port()})
