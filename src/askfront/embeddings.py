@@ -127,12 +127,12 @@ def static_model_dir(settings: Settings) -> Path:
 
 
 @lru_cache(maxsize=4)
-def _embeddings(path: Path, backend: str, batch_size: int) -> Embeddings:
+def _embeddings(path: Path, batch_size: int) -> Embeddings:
     try:
         from langchain_huggingface import HuggingFaceEmbeddings
     except ImportError as exc:  # pragma: no cover - core dependency
         raise MissingExtraError("langchain-huggingface", "default") from exc
-    logger.info("Loading embedding model %s (%s backend)", path, backend)
+    logger.info("Loading embedding model %s", path)
     try:  # a weight-loading bar per process start is noise on every `askfront ask`
         from transformers.utils import logging as hf_logging
 
@@ -156,7 +156,7 @@ def get_embeddings(settings: Settings) -> Embeddings:
     try:
         if settings.embedding_profile == "fast":
             return _static(static_model_dir(settings))
-        return _embeddings(model_path(settings), "torch", settings.embedding_batch_size)
+        return _embeddings(model_path(settings), settings.embedding_batch_size)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"Could not load the embedding model: {exc}") from exc
 
