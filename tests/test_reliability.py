@@ -324,11 +324,6 @@ def test_bad_history_through_the_live_api_is_a_clear_message(api_client: Any, hi
     assert "Traceback" not in str(info.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ui.parse_history lets json's RecursionError through, so a deeply nested "
-    "history_json gets the generic 'Something went wrong' instead of a history_json message",
-)
 def test_deeply_nested_history_is_a_clear_message(api_client: Any) -> None:
     from gradio_client.exceptions import AppError
 

@@ -149,6 +149,10 @@ def parse_history(history_json: str | None) -> list[Turn]:
         data = json.loads(history_json)
     except json.JSONDecodeError as exc:
         raise QuestionError(f"history_json is not valid JSON: {exc.msg}.") from exc
+    except RecursionError as exc:  # "[[[[…" nested past Python's recursion limit
+        raise QuestionError(
+            "history_json is nested too deeply; send a flat list of turns."
+        ) from exc
     ok = isinstance(data, list) and all(
         isinstance(t, dict)
         and t.get("role") in ("user", "assistant")
