@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     embedding_model: Path | None = None
     # "fast": a static model distilled offline from the embedding model (model2vec).
     embedding_profile: Literal["default", "fast"] = "default"
+    # How the default profile runs the model: int8 ONNX (~1.6x faster on CPU, cosine ~0.99
+    # to fp32, no torch import when answering) or the fp32 sentence-transformers model.
+    embedding_backend: Literal["onnx-int8", "torch"] = "onnx-int8"
     embedding_batch_size: int = Field(64, ge=1)
 
     # Chunking, in word pieces of the embedding model's tokenizer (MiniLM reads at most 256).

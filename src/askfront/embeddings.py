@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
+import shutil
+import tempfile
+import threading
+import warnings
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from askfront.config import Settings
@@ -69,7 +76,12 @@ def fingerprint(settings: Settings) -> str:
     for weights in sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin")):
         h.update(f"{weights.name}:{weights.stat().st_size}".encode())
     h.update(settings.embedding_profile.encode())
-    suffix = "-static" if settings.embedding_profile == "fast" else ""
+    if settings.embedding_profile == "fast":
+        suffix = "-static"
+    else:
+        # int8 vectors are close to fp32 ones (cosine ~0.99) but not equal: never mix them.
+        h.update(settings.embedding_backend.encode())
+        suffix = "-int8" if settings.embedding_backend == "onnx-int8" else ""
     return f"{path.name}{suffix}-{h.hexdigest()[:12]}"
 
 
@@ -156,6 +168,8 @@ def get_embeddings(settings: Settings) -> Embeddings:
     try:
         if settings.embedding_profile == "fast":
             return _static(static_model_dir(settings))
+        if settings.embedding_backend == "onnx-int8":
+            return _onnx(onnx_model_file(settings))
         return _embeddings(model_path(settings), settings.embedding_batch_size)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"Could not load the embedding model: {exc}") from exc
@@ -164,3 +178,178 @@ def get_embeddings(settings: Settings) -> Embeddings:
 @lru_cache(maxsize=2)
 def _static(folder: Path) -> Embeddings:
     return StaticEmbeddings(folder)
+
+
+# --- ONNX int8 ----------------------------------------------------------------------------
+# sentence-transformers' own ONNX backend needs optimum-onnx, whose transformers pin breaks
+# gradio's dependencies in the same environment. Exporting with torch.onnx and quantizing
+# with onnxruntime's quantize_dynamic needs nothing beyond what chromadb already installs,
+# and the query path then imports neither torch nor sentence-transformers (cold start).
+
+ONNX_FILE = "model_int8.onnx"
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def onnx_model_file(settings: Settings) -> Path:
+    """The int8 ONNX export of the embedding model, made once (offline, ~5 s) in cache_dir.
+
+    Only MatMul weights are quantized, per output channel: quantizing the embedding table
+    too made vectors drift to cosine ~0.95 of the fp32 ones; this keeps them at ~0.99.
+
+    Raises:
+        ConfigError: if the model is not a mean-pooled BERT-style sentence-transformers model.
+        MissingExtraError: if onnx/onnxruntime are not installed.
+    """
+    path = model_path(settings)
+    target = settings.cache_dir / f"{path.name}-onnx-{fingerprint(settings)[-12:]}"
+    if (target / ONNX_FILE).is_file():
+        return target / ONNX_FILE
+    _check_mean_pooling(path)
+    try:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+    except ImportError as exc:
+        raise MissingExtraError("onnx onnxruntime", "default") from exc
+    logger.warning("Exporting %s to int8 ONNX (once, ~5 s)...", path.name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Built in a scratch folder, then renamed: a second process never sees half a model.
+    scratch = Path(tempfile.mkdtemp(prefix=".onnx-", dir=target.parent))
+    try:
+        try:
+            _export_fp32(path, scratch / "model.onnx")
+        except Exception as exc:  # export support varies by architecture
+            raise ConfigError(
+                f"Could not export {path.name} to ONNX ({exc}). Set "
+                "ASKFRONT_EMBEDDING_BACKEND=torch to run it through sentence-transformers."
+            ) from exc
+        quiet = logging.getLogger()  # quantize_dynamic logs advice to the root logger
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)
+        try:
+            quantize_dynamic(
+                scratch / "model.onnx",
+                scratch / ONNX_FILE,
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                op_types_to_quantize=["MatMul"],
+            )
+        finally:
+            quiet.setLevel(level)
+        (scratch / "model.onnx").unlink()
+        for name in ("tokenizer.json", "sentence_bert_config.json"):
+            if (path / name).is_file():
+                shutil.copy(path / name, scratch / name)
+        try:
+            scratch.rename(target)
+        except OSError:  # another process finished first; its copy is as good
+            if not (target / ONNX_FILE).is_file():
+                raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return target / ONNX_FILE
+
+
+def _check_mean_pooling(path: Path) -> None:
+    pooling = path / "1_Pooling" / "config.json"
+    conf = json.loads(pooling.read_text()) if pooling.is_file() else {}
+    if not conf.get("pooling_mode_mean_tokens"):
+        raise ConfigError(
+            f"{path.name} does not use mean pooling, which the ONNX backend implements. "
+            "Set ASKFRONT_EMBEDDING_BACKEND=torch to run it through sentence-transformers."
+        )
+
+
+def _export_fp32(path: Path, out: Path) -> None:
+    import torch
+    from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
+
+    class Encoder(torch.nn.Module):  # keyword arguments only: BertModel's positional order varies
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(
+            self, input_ids: object, attention_mask: object, token_type_ids: object
+        ) -> object:
+            return self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    ids = torch.ones(2, 8, dtype=torch.long)
+    axes = {0: "batch", 1: "tokens"}
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            Encoder(),
+            (ids, ids, torch.zeros_like(ids)),
+            str(out),
+            input_names=list(INPUTS),
+            output_names=["last_hidden_state"],
+            dynamic_axes={name: axes for name in [*INPUTS, "last_hidden_state"]},
+            opset_version=17,
+            dynamo=False,  # the TorchScript exporter needs no onnxscript
+        )
+
+
+class OnnxEmbeddings(Embeddings):
+    """Mean-pooled, normalized sentence embeddings from an ONNX encoder via onnxruntime.
+
+    Texts are encoded one at a time: dynamic int8 quantization scales activations per run,
+    so in a batch a text's vector would depend on its batch mates (and their padding).
+    One at a time, a text always gets the same vector, there is no padding to compute,
+    and on this CPU it measured faster than batches of 4-64 (benchmarks/README.md).
+    Documents use every core; queries a separate one-thread session, so concurrent
+    requests of the web chat don't fight over the cores.
+    """
+
+    def __init__(self, model_file: Path) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self._ort = ort
+        self.model_file = model_file
+        conf_file = model_file.parent / "sentence_bert_config.json"
+        conf = json.loads(conf_file.read_text()) if conf_file.is_file() else {}
+        self.max_tokens = int(conf.get("max_seq_length", MAX_SEQ_TOKENS))
+        self.tokenizer = Tokenizer.from_file(str(model_file.parent / "tokenizer.json"))
+        self.tokenizer.enable_truncation(self.max_tokens)
+        self.tokenizer.no_padding()
+        self._bulk = self._session(threads=0)  # 0 = one per core
+        self._single: Any = None
+        self._lock = threading.Lock()
+
+    def _session(self, threads: int) -> Any:
+        opts = self._ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        # Idle worker threads would otherwise spin and steal the other requests' CPU.
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        return self._ort.InferenceSession(
+            str(self.model_file), opts, providers=["CPUExecutionProvider"]
+        )
+
+    @staticmethod
+    def _run(session: Any, ids: Sequence[int]) -> np.ndarray:
+        row = np.asarray([ids], dtype=np.int64)
+        feeds = {"input_ids": row, "attention_mask": np.ones_like(row), "token_type_ids": 0 * row}
+        vec = session.run(None, feeds)[0][0].mean(axis=0)  # no padding: a plain mean pools
+        return vec / max(float(np.linalg.norm(vec)), 1e-12)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        encodings = self.tokenizer.encode_batch(texts)  # Rust, all cores
+        return [self._run(self._bulk, e.ids).tolist() for e in encodings]
+
+    def embed_query(self, text: str) -> list[float]:
+        if self._single is None:
+            with self._lock:
+                if self._single is None:
+                    self._single = self._session(threads=1)
+        return self._run(self._single, self.tokenizer.encode(text).ids).tolist()
+
+
+@lru_cache(maxsize=2)
+def _onnx(model_file: Path) -> Embeddings:
+    return OnnxEmbeddings(model_file)

@@ -15,9 +15,8 @@ class MissingExtraError(AskfrontError):
     """An optional dependency is not installed."""
 
     def __init__(self, package: str, extra: str) -> None:
-        super().__init__(
-            f"{package} is not installed. Install it with: pip install 'askfront[{extra}]'"
-        )
+        target = "askfront" if extra == "default" else f"'askfront[{extra}]'"
+        super().__init__(f"{package} is not installed. Install it with: pip install {target}")
 
 
 class DocumentError(AskfrontError):
