@@ -80,7 +80,8 @@ def test_benchmark_runs_end_to_end(dataset: Path, tmp_path: Path) -> None:
         sys.executable, str(REPO / "benchmarks" / "run.py"), "--dataset", str(dataset),
         "--articles", "3", "--runs", "1", "--warmup", "1", "--incremental-repeats", "2",
         "--synthetic-chunks", "40", "--synthetic-real", "10", "--profiles", "default",
-        "--profile-articles", "2",
+        "--profile-articles", "2", "--build-rounds", "1",
+        "--load-clients", "3", "--load-per-client", "2",
         "--out", str(out), "--quiet",
     ]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1500, cwd=tmp_path)
@@ -121,10 +122,14 @@ def test_benchmark_runs_end_to_end(dataset: Path, tmp_path: Path) -> None:
     if importlib.util.find_spec("askfront.ui") is not None:
         assert "error" not in run["serve"], run["serve"]
         assert run["serve"]["first_answer_s"] >= run["serve"]["http_200_s"]
+        # 3 concurrent clients x 2 questions through the /ask API, all answered.
+        load = run["serve"]["load"]
+        assert (load["clients"], load["answers"], load["errors"]) == (3, 6, 0), load
     # The profile build of the same 2 articles chunks them exactly as the full build did.
     assert build["profiles"]["default"]["chunks"] == af["chunks"]
 
     # The summary has every metric and the table went to stdout.
     metrics = {row["metric"] for row in data["summary"]}
     assert {"full build", "add 1 article / askfront full build", "ask() p95"} <= metrics
+    assert {"full build, `fast` profile (static model)", "answer latency p95"} <= metrics
     assert "| Full build | full build |" in proc.stdout

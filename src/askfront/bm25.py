@@ -42,8 +42,9 @@ class KeywordIndex:
             return []
         # Query words unknown to the corpus get no id in bm25s' vocabulary; drop them.
         k = min(k, len(self.ids))
+        # n_threads=0: plain map; any other value starts a thread pool for every query.
         docs, scores = self.retriever.retrieve(
-            tokens, k=k, show_progress=False, n_threads=1, weight_mask=mask
+            tokens, k=k, show_progress=False, n_threads=0, weight_mask=mask
         )
         return [
             (self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0
