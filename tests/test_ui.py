@@ -463,3 +463,50 @@ def test_auth_protects_the_app_and_the_api(fake_assistant: FakeAssistant) -> Non
         assert client.predict(LEGION_QUESTION, "[]", api_name="/ask")["citations"]
     finally:
         app.close()
+
+
+def test_fair_gate_admits_in_arrival_order_and_bounds_concurrency() -> None:
+    import threading
+    import time
+
+    from askfront.ui import FairGate
+
+    def run(gate: FairGate, held: int, callers: int) -> tuple[list[int], int]:
+        entered: list[int] = []
+        inside, peak = [0], [0]
+        lock = threading.Lock()
+
+        def caller(n: int) -> None:
+            with gate:
+                with lock:
+                    entered.append(n)
+                    inside[0] += 1
+                    peak[0] = max(peak[0], inside[0])
+                time.sleep(0.01)
+                with lock:
+                    inside[0] -= 1
+
+        for _ in range(held):  # every slot taken: the callers below must queue
+            gate.__enter__()
+        threads = []
+        for n in range(callers):
+            t = threading.Thread(target=caller, args=(n,))
+            t.start()
+            threads.append(t)
+            deadline = time.monotonic() + 5
+            while len(gate._waiters) < n + 1:  # wait until this one is queued, in order
+                assert time.monotonic() < deadline
+                time.sleep(0.001)
+        for _ in range(held):
+            gate.__exit__()
+        for t in threads:
+            t.join(5)
+        return entered, peak[0]
+
+    order, _ = run(FairGate(1), held=1, callers=6)
+    assert order == list(range(6))
+    two = FairGate(2)
+    order, peak = run(two, held=2, callers=8)
+    assert sorted(order) == list(range(8)) and peak == 2
+    with two, two:  # both slots came back
+        pass

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import threading
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -356,12 +357,43 @@ def _message(exc: Exception) -> str:
     return GENERIC_ERROR
 
 
+class FairGate:
+    """At most `slots` callers inside at once, admitted first come, first served.
+
+    threading.Semaphore wakes an arbitrary waiter; under 50 concurrent API clients that
+    left some waiting 5x the median. Handing each freed slot to the oldest waiter keeps
+    the slowest answers close to the typical one.
+    """
+
+    def __init__(self, slots: int) -> None:
+        self._lock = threading.Lock()
+        self._free = slots
+        self._waiters: deque[threading.Event] = deque()
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._free and not self._waiters:
+                self._free -= 1
+                return
+            turn = threading.Event()
+            self._waiters.append(turn)
+        turn.wait()  # the slot is handed over by __exit__, already counted
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().set()
+            else:
+                self._free += 1
+
+
 class WebChat:
     """The web chat's behaviour, separate from its layout so tests can drive it directly."""
 
     def __init__(self, assistant: Assistant, settings: Settings) -> None:
         self.assistant = assistant
         self.settings = settings
+        self._api_gate = FairGate(settings.concurrency_limit)
 
     # chat
     def respond(
@@ -451,7 +483,9 @@ class WebChat:
         Returns the answer's JSON structure: answer, refused, citations, timings_ms, ...
         """
         try:
-            return self.assistant.ask(question, parse_history(history_json)).to_json()
+            history = parse_history(history_json)
+            with self._api_gate:
+                return self.assistant.ask(question, history).to_json()
         except Exception as exc:
             raise gr.Error(_message(exc)) from None
 
