@@ -361,3 +361,48 @@ def test_answer_is_compose_of_analyze(corpus: Corpus, answerer: ExtractiveAnswer
     strict = answerer.with_thresholds(strong_coverage=2.0, weak_coverage=2.0)
     assert strict.compose(analysis, passages).refused
     assert analysis.features()["answerable"] is False
+
+
+# --- hand-made passages --------------------------------------------------------------
+
+
+def passage_of(*sentences: str, source: str = "news.md", rank: int = 1) -> Passage:
+    """One chunk holding `sentences` (separated by single spaces), as retrieval returns it."""
+    text = " ".join(sentences)
+    spans, start = [], 0
+    for s in sentences:
+        spans.append((start, start + len(s)))
+        start += len(s) + 1
+    chunk = Chunk(f"{source}#0", source, 0, text, 0, len(text), sentences=tuple(spans))
+    return Passage(chunk, "News", "2024-01-10", 1.0 / (60 + rank), 0.6, None, rank)
+
+
+def test_day_and_month_names_are_not_names() -> None:
+    # "Monday" is capitalized but answers "when", not "which airline".
+    assert extractive._sentence_info("Officials met on Monday in January.").names == frozenset()
+    monday = "Federal officials grounded the planes with loose bolts on Monday."
+    united = "Later, United Airlines grounded its planes after finding loose bolts."
+    answer = ExtractiveAnswerer().answer(
+        "Which airline grounded its planes over loose bolts?", [passage_of(monday, united)]
+    )
+    assert [c.quote for c in answer.citations] == [united]
+
+
+def test_a_further_sentence_must_offer_another_answer() -> None:
+    question = "Which airline found loose bolts on its grounded planes?"
+    first = "Inspectors at Alaska Airlines found loose bolts on several of its grounded planes."
+    again = (
+        "The loose bolts turned up on planes Alaska Airlines had grounded since Friday's blowout."
+    )
+    rival = "Another carrier, United, also found loose bolts on its grounded planes."
+    passages = [passage_of(first, again, source="a.md"), passage_of(rival, source="b.md", rank=2)]
+    answerer = ExtractiveAnswerer(max_sentences=2)
+    scores = {c.text: c.score for c in answerer.analyze(question, passages).candidates}
+    # By score alone the repeat of Alaska Airlines would come second ...
+    assert scores[first] > scores[again] > scores[rival] >= 0.7 * scores[first]
+    # ... but it offers no other answer; the sentence naming United does.
+    answer = answerer.answer(question, passages)
+    assert [c.quote for c in answer.citations] == [first, rival]
+    # A description has no rival answers: there the next best sentence comes second.
+    described = answerer.answer("What did Alaska Airlines find on its grounded planes?", passages)
+    assert [c.quote for c in described.citations] == [first, again]

@@ -3,7 +3,9 @@
 No model runs at query time (the whole ask() has a budget of ~30 ms): sentences are scored
 by IDF-weighted overlap of the question's content terms, a proximity bonus, the
 passage's retrieval rank, and whether the sentence holds the kind of token the question
-asks for (a number for "how many", a name for "who", ...). When no sentence supports an
+asks for (a number for "how many", a name for "who", ...). Further sentences are quoted
+only if they offer another possible answer (a name or number the quoted ones lack), so a
+wrong first pick can be made up for rather than repeated. When no sentence supports an
 answer, the answerer refuses and lists the closest passages as related reading.
 
 Follow-ups are read with `askfront.followup`: the question's own terms count fully, the
@@ -359,6 +361,14 @@ _DATE = re.compile(
     r"|\b(?:yesterday|today|tonight|ago)\b|\blast (?:week|month|year|spring|summer|fall|"
     r"winter|night)\b|\bearlier this (?:week|month|year)\b"
 )
+# Capitalized, but dates, not names: "Monday" does not answer "which airline".
+_CALENDAR = frozenset(
+    _terms(
+        "Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March "
+        "April June July August September October November December Jan Feb Aug Sept Oct "
+        "Nov Dec today tonight"
+    )
+)
 _PLACE_CUE = re.compile(r"\b(?:in|at|from|near|to|across)\s+(?:the\s+)?[A-Z]")
 
 
@@ -383,7 +393,10 @@ _FIRST_WORD = re.compile(r"[\W\d_]*([A-Z][\w'’-]*)")
 def _sentence_info(text: str) -> _SentenceInfo:
     """Features of one sentence; cached because the same chunks come back query after query."""
     terms = tuple(_terms(text))
-    names = frozenset(t for w in proper_words(text) if not w[0].isdigit() for t in _word_terms(w))
+    names = (
+        frozenset(t for w in proper_words(text) if not w[0].isdigit() for t in _word_terms(w))
+        - _CALENDAR
+    )
     first = _FIRST_WORD.match(text)
     initial = frozenset(
         _word_terms(first.group(1)) if first and first.group(1).lower() not in STOPWORDS else ()
@@ -420,6 +433,19 @@ def _focused(q: _Question, near: frozenset[str], match: _Matcher) -> bool:
 
 def _new_names(c: Candidate, q: _Question, known: frozenset[str]) -> frozenset[str]:
     return (c.info.names | (c.info.initial & known)) - q.weights.keys()
+
+
+def _offers(
+    q: _Question, c: Candidate, question_lower: str, known: frozenset[str]
+) -> frozenset[str]:
+    """The possible answers a sentence offers: the names it adds to a who/which/where
+    question, the numbers it adds to a how-many/how-much/when one (dates carry a day or
+    a year). Nothing for descriptions ("other"): any sentence may describe."""
+    if q.qtype in ("person", "place", "entity"):
+        return _new_names(c, q, known)
+    if q.qtype == "other":
+        return frozenset()
+    return frozenset(n for n in c.info.numbers if n not in question_lower)
 
 
 def _salience(
@@ -529,6 +555,7 @@ class Candidate:
     matched: int = 0  # question terms (not boilerplate) found in the sentence or neighbours
     focused: bool = True  # the attribute asked about (if any) is next to a name asked of
     dense: float | None = None  # the passage's cosine similarity to the query
+    offers: frozenset[str] = frozenset()  # possible answers it holds: new names, numbers
     score: float = 0.0
     admissible: bool = False
 
@@ -661,6 +688,7 @@ class ExtractiveAnswerer(Answerer):
                 c.name_coverage = name_cov
                 c.focused = _focused(q, near, match)
                 c.type_score = _type_score(q.qtype, c.info, q, lowered, known)
+                c.offers = _offers(q, c, lowered, known)
                 c.density = _density(c.info.terms, {t for t, m in own.items() if m})
                 c.novelty = sum(1 for t in c.info.term_set if t not in match.related)
                 c.score = (
@@ -758,11 +786,19 @@ class ExtractiveAnswerer(Answerer):
             (c for c in analysis.candidates if c.admissible and c is not best),
             key=lambda c: -c.score,
         )
+        offered = set(best.offers)
         for c in ranked:
             if len(chosen) >= self.max_sentences or c.score < floor:
                 break
-            if all(_jaccard(c.info.term_set, o.info.term_set) < DUPLICATE_JACCARD for o in chosen):
-                chosen.append(c)
+            if any(_jaccard(c.info.term_set, o.info.term_set) >= DUPLICATE_JACCARD for o in chosen):
+                continue
+            # For a question asking for a name or a number, a further sentence must offer
+            # another possible answer: if the best sentence's answer is wrong, a sentence
+            # repeating it does not help, one naming a rival might.
+            if analysis.qtype != "other" and c.offers <= offered:
+                continue
+            offered |= c.offers
+            chosen.append(c)
         return chosen
 
     def _refusal(self, analysis: Analysis, passages: Sequence[Passage]) -> Answer:
