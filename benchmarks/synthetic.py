@@ -195,8 +195,10 @@ def build_askfront_index(
     timings["chroma_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    row = {c.id: i for i, c in enumerate(chunks)}
     for doc, doc_chunks in corpus.documents:
-        build.docstore.put_document(doc, doc_chunks)
+        # With the vectors, as the indexer stores them (askfront.indexer._Recorder).
+        build.docstore.put_document(doc, doc_chunks, {c.id: vectors[row[c.id]] for c in doc_chunks})
     timings["docstore_s"] = time.perf_counter() - t
 
     t = time.perf_counter()

@@ -209,3 +209,51 @@ def test_missing_corpus_folder_is_a_clear_error(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 1
     assert "does not exist" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_docstore_keeps_a_copy_of_each_vector(settings: Settings, real_embeddings) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    sync(settings, embeddings=real_embeddings)
+    (settings.corpus_dir / "zorblatt.md").write_text(ZORBLATT)
+    sync(settings, embeddings=real_embeddings)
+    build = active_build(settings)
+    ids = build.docstore.all_chunk_texts()[0]
+    copies = build.docstore.vectors(ids)
+    assert set(copies) == set(ids)
+    got = build.collection().get(ids=ids, include=["embeddings"])
+    for cid, vec in zip(got["ids"], got["embeddings"], strict=True):
+        assert float(np.dot(copies[cid], np.asarray(vec))) > 0.999  # float16 of the same vector
+
+    zorblatt = build.docstore.chunk_ids("zorblatt.md")
+    (settings.corpus_dir / "zorblatt.md").unlink()
+    sync(settings, embeddings=real_embeddings)
+    assert build.docstore.vectors(zorblatt) == {}
+
+
+def test_keyword_only_hits_are_scored_without_chroma(
+    settings: Settings, real_embeddings, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A BM25-only hit gets its dense score from the docstore's copy, not a Chroma get()."""
+    import numpy as np
+
+    sync(settings, embeddings=real_embeddings)
+    retriever = Assistant(settings, embeddings=real_embeddings).retriever()
+    collection = type(retriever.collection)
+
+    def no_dense_hits(*args: object, **kwargs: object) -> dict[str, list[list[object]]]:
+        return {"ids": [[]], "distances": [[]]}  # every hit below is keyword-only
+
+    def no_get(*args: object, **kwargs: object) -> None:
+        raise AssertionError("collection.get was called")
+
+    monkeypatch.setattr(collection, "query", no_dense_hits)
+    monkeypatch.setattr(collection, "get", no_get)
+    question = "Ramchandra Khadka job opportunities in Nepal"
+    result = retriever.search(question, SearchOptions(top_k=3, hybrid=True))
+    assert result.passages and result.notice is None
+    qvec = np.asarray(real_embeddings.embed_query(question))
+    for p in result.passages:
+        assert p.bm25_score is not None and p.dense_score is not None
+        exact = float(qvec @ np.asarray(real_embeddings.embed_documents([p.chunk.text])[0]))
+        assert abs(p.dense_score - exact) < 0.01

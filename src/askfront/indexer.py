@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from langchain_core.embeddings import Embeddings
+
 from askfront import bm25
 from askfront.chunking import chunk_document
 from askfront.config import Settings
@@ -31,7 +33,6 @@ from askfront.types import Chunk, Document, FileReport, IndexReport
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document as LCDocumentType
-    from langchain_core.embeddings import Embeddings
 
 logger = logging.getLogger(__name__)
 
@@ -230,7 +231,8 @@ def _sync_locked(
     embedded = 0
     if todo:
         embeddings = embeddings or get_embeddings(settings)
-        vectorstore = build.vectorstore(embeddings)
+        recorder = _Recorder(embeddings)
+        vectorstore = build.vectorstore(recorder)
         records = SQLRecordManager(build.name, db_url=build.record_manager_url())
         records.create_schema()
         done = 0
@@ -275,6 +277,7 @@ def _sync_locked(
                 for _, _, doc, chunks in loaded
                 for ch in chunks
             ]
+            recorder.seen.clear()
             if lc_docs:
                 result = index(
                     lc_docs,
@@ -289,7 +292,10 @@ def _sync_locked(
             # The docstore is written after the vectors: a crash in between leaves the file
             # looking new, and the next run's index() skips what is already embedded.
             for rel, status, doc, chunks in loaded:
-                store.put_document(doc, chunks)
+                vectors = {
+                    ch.id: recorder.seen[ch.text] for ch in chunks if ch.text in recorder.seen
+                }
+                store.put_document(doc, chunks, vectors)
                 reports.append(FileReport(rel, status, chunks=len(chunks)))
             done += len(batch)
             report("Embedding files", done, len(todo))
@@ -349,3 +355,25 @@ def _remove_orphan_builds(settings: Settings, keep: str) -> None:
     for folder in builds.iterdir() if builds.is_dir() else []:
         if folder.name != keep and folder.is_dir():
             Build(settings, folder.name).destroy()
+
+
+class _Recorder(Embeddings):
+    """Passes embedding calls through, keeping the vectors of the current batch.
+
+    The docstore stores a copy of each chunk's vector, so search can score keyword-only
+    hits without asking Chroma. LangChain's index() embeds inside the vector store, so this
+    is where the vectors can be seen. Chunks index() skips (already embedded by a run that
+    crashed before its docstore write) get no copy; search falls back to Chroma for them.
+    """
+
+    def __init__(self, inner: Embeddings) -> None:
+        self.inner = inner
+        self.seen: dict[str, list[float]] = {}
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors = self.inner.embed_documents(texts)
+        self.seen.update(zip(texts, vectors, strict=True))
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)

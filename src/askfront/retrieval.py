@@ -129,7 +129,10 @@ class Retriever:
 
         # Keyword-only hits get a dense score too: the refusal decision reads it.
         missing = [cid for cid in pool if cid not in dense_sim and cid in chunks]
-        if missing and notice is None:
+        for cid, vec in self.build.docstore.vectors(missing).items():
+            dense_sim[cid] = float(np.dot(vec, qvec))
+        missing = [cid for cid in missing if cid not in dense_sim]
+        if missing and notice is None:  # a build made before the docstore kept vectors
             got = self.collection.get(ids=missing, include=["embeddings"])
             for cid, vec in zip(got["ids"], got["embeddings"], strict=True):
                 dense_sim[cid] = float(np.dot(np.asarray(vec, dtype=np.float32), qvec))

@@ -24,11 +24,13 @@ import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from askfront.config import Settings
 from askfront.errors import IndexNotFoundError, StoreUnavailableError
@@ -56,6 +58,10 @@ CREATE TABLE IF NOT EXISTS chunks (
     n_tokens INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
+-- A float16 copy of each chunk's vector: search gives keyword-only hits a dense score
+-- from here instead of a Chroma round trip (~5 ms at 100k chunks). Builds made before
+-- this table existed fall back to Chroma.
+CREATE TABLE IF NOT EXISTS chunk_vectors (id TEXT PRIMARY KEY, vec BLOB NOT NULL);
 """
 
 
@@ -186,14 +192,31 @@ class DocStore:
             dates.append(date)
         return ids, texts, sources, dates
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors (float32) of those chunks that have one."""
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(ids), 900):
+            part = list(ids[i : i + 900])
+            q = ",".join("?" * len(part))
+            cur = self._conn.execute(f"SELECT id, vec FROM chunk_vectors WHERE id IN ({q})", part)
+            for cid, blob in cur.fetchall():
+                out[cid] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+        return out
+
     def chunk_ids(self, source: str) -> list[str]:
         cur = self._conn.execute("SELECT id FROM chunks WHERE source = ?", (source,))
         return [r[0] for r in cur.fetchall()]
 
     # -- writes --------------------------------------------------------------
-    def put_document(self, doc: Document, chunks: Sequence[Chunk]) -> None:
-        """Replace a document and its chunks in one transaction."""
+    def put_document(
+        self,
+        doc: Document,
+        chunks: Sequence[Chunk],
+        vectors: Mapping[str, Sequence[float]] | None = None,
+    ) -> None:
+        """Replace a document and its chunks (and their vectors, if given) in one transaction."""
         with self.transaction() as c:
+            c.execute(_DELETE_VECTORS, (doc.path,))
             c.execute("DELETE FROM chunks WHERE source = ?", (doc.path,))
             c.execute(
                 "INSERT OR REPLACE INTO documents (path, sha256, status, error, title, date, "
@@ -214,6 +237,15 @@ class DocStore:
                     for ch in chunks
                 ],
             )  # fmt: skip
+            if vectors:
+                c.executemany(
+                    "INSERT OR REPLACE INTO chunk_vectors (id, vec) VALUES (?, ?)",
+                    [
+                        (ch.id, np.asarray(vectors[ch.id], dtype=np.float16).tobytes())
+                        for ch in chunks
+                        if ch.id in vectors
+                    ],
+                )
 
     def mark_failed(self, path: str, sha256: str, error: str) -> None:
         """Record a file that could not be read. A previous good version stays indexed."""
@@ -235,8 +267,12 @@ class DocStore:
 
     def delete_document(self, path: str) -> None:
         with self.transaction() as c:
+            c.execute(_DELETE_VECTORS, (path,))
             c.execute("DELETE FROM chunks WHERE source = ?", (path,))
             c.execute("DELETE FROM documents WHERE path = ?", (path,))
+
+
+_DELETE_VECTORS = "DELETE FROM chunk_vectors WHERE id IN (SELECT id FROM chunks WHERE source = ?)"
 
 
 def _chunk(r: Sequence[Any]) -> Chunk:
