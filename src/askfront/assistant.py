@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+
 class AskOptions(TypedDict, total=False):
     """Per-question overrides of the settings (the web chat's settings panel)."""
 
