@@ -406,18 +406,3 @@ def test_a_further_sentence_must_offer_another_answer() -> None:
     # A description has no rival answers: there the next best sentence comes second.
     described = answerer.answer("What did Alaska Airlines find on its grounded planes?", passages)
     assert [c.quote for c in described.citations] == [first, again]
-
-
-def test_a_sentence_next_to_an_answer_may_follow_it() -> None:
-    question = "Who did the Libertarian Party choose as its presidential nominee?"
-    lead = "The Libertarian Party chose its presidential nominee at its convention in Washington."
-    # Shares no word with the question, so it cannot answer alone, but it follows one that does.
-    named = "Chase Oliver, a former Democrat from Georgia, won on the seventh ballot."
-    coda = "Oliver thanked the delegates."
-    answerer = ExtractiveAnswerer(max_sentences=2).with_thresholds(second_sentence_ratio=0.6)
-    analysis = answerer.analyze(question, [passage_of(lead, named, coda)])
-    answer = answerer.compose(analysis, [passage_of(lead, named, coda)])
-    assert [c.quote for c in answer.citations] == [lead, named]
-    assert [c.adjacent for c in analysis.candidates] == [False, True, False]
-    # Without the sentence it follows, it is not quoted: the question is not answered.
-    assert answerer.answer(question, [passage_of(named, coda)]).refused

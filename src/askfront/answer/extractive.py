@@ -5,9 +5,8 @@ by IDF-weighted overlap of the question's content terms, a proximity bonus, the
 passage's retrieval rank, and whether the sentence holds the kind of token the question
 asks for (a number for "how many", a name for "who", ...). Further sentences are quoted
 only if they offer another possible answer (a name or number the quoted ones lack), so a
-wrong first pick can be made up for rather than repeated; a sentence next to an
-admissible one may fill a slot left over. When no sentence supports an answer, the
-answerer refuses and lists the closest passages as related reading.
+wrong first pick can be made up for rather than repeated. When no sentence supports an
+answer, the answerer refuses and lists the closest passages as related reading.
 
 Follow-ups are read with `askfront.followup`: the question's own terms count fully, the
 terms carried over from the previous user turn at CARRIED_WEIGHT.
@@ -559,7 +558,6 @@ class Candidate:
     offers: frozenset[str] = frozenset()  # possible answers it holds: new names, numbers
     score: float = 0.0
     admissible: bool = False
-    adjacent: bool = False  # not admissible, but next to an admissible sentence
 
 
 @dataclass
@@ -712,24 +710,8 @@ class ExtractiveAnswerer(Answerer):
     def decide(self, analysis: Analysis) -> list[Candidate]:
         """Mark the admissible sentences under these thresholds; return those to quote
         (best first). Empty means refuse."""
-        cs = analysis.candidates
-        for c in cs:
+        for c in analysis.candidates:
             c.admissible = self._admissible(c, analysis)
-        # Next to an admissible sentence, a sentence is on topic whatever its own overlap
-        # with the question: it may be quoted after the best one if it holds the kind of
-        # token asked for ("Chase Oliver, a former Democrat, was selected." after "The
-        # Libertarian Party chose its nominee.").
-        for k, c in enumerate(cs):
-            c.adjacent = (
-                analysis.qtype != "other"
-                and not c.admissible
-                and c.type_score >= 0.5
-                and c.novelty > 0
-                and any(
-                    0 <= j < len(cs) and cs[j].passage == c.passage and cs[j].admissible
-                    for j in (k - 1, k + 1)
-                )
-            )
         return self._select(analysis)
 
     def _admissible(self, c: Candidate, a: Analysis) -> bool:
@@ -798,27 +780,25 @@ class ExtractiveAnswerer(Answerer):
         best = analysis.best
         if best is None:
             return []
-        chosen, offered = [best], set(best.offers)
+        chosen = [best]
         floor = best.score * self.thresholds.second_sentence_ratio
-        # Admissible sentences first; sentences only next to one fill the room left.
-        for pool in (
-            [c for c in analysis.candidates if c.admissible and c is not best],
-            [c for c in analysis.candidates if c.adjacent],
-        ):
-            for c in sorted(pool, key=lambda c: -c.score):
-                if len(chosen) >= self.max_sentences or c.score < floor:
-                    break
-                if any(
-                    _jaccard(c.info.term_set, o.info.term_set) >= DUPLICATE_JACCARD for o in chosen
-                ):
-                    continue
-                # For a question asking for a name or a number, a further sentence must
-                # offer another possible answer: if the best sentence's answer is wrong, a
-                # sentence repeating it does not help, one naming a rival might.
-                if analysis.qtype != "other" and c.offers <= offered:
-                    continue
-                offered |= c.offers
-                chosen.append(c)
+        ranked = sorted(
+            (c for c in analysis.candidates if c.admissible and c is not best),
+            key=lambda c: -c.score,
+        )
+        offered = set(best.offers)
+        for c in ranked:
+            if len(chosen) >= self.max_sentences or c.score < floor:
+                break
+            if any(_jaccard(c.info.term_set, o.info.term_set) >= DUPLICATE_JACCARD for o in chosen):
+                continue
+            # For a question asking for a name or a number, a further sentence must offer
+            # another possible answer: if the best sentence's answer is wrong, a sentence
+            # repeating it does not help, one naming a rival might.
+            if analysis.qtype != "other" and c.offers <= offered:
+                continue
+            offered |= c.offers
+            chosen.append(c)
         return chosen
 
     def _refusal(self, analysis: Analysis, passages: Sequence[Passage]) -> Answer:
