@@ -112,7 +112,11 @@ async def _run(
 
     base = url if url.endswith("/") else url + "/"
     result = LoadResult(clients)
-    limits = httpx.Limits(max_connections=2 * clients, max_keepalive_connections=2 * clients)
+    # Idle connections are dropped before the server would close them (uvicorn: 5 s), so a
+    # request never races a server-side close (seen as ReadError).
+    limits = httpx.Limits(
+        max_connections=2 * clients, max_keepalive_connections=2 * clients, keepalive_expiry=4.0
+    )
     timeout = httpx.Timeout(deadline_s)
     stop_at = time.perf_counter() + deadline_s
 
