@@ -482,10 +482,10 @@ def test_disk_full_midway_is_a_clear_error_and_a_later_sync_completes(
     real_put = DocStore.put_document
     written: list[str] = []
 
-    def put(self: DocStore, doc: Any, chunks: Any) -> None:
+    def put(self: DocStore, doc: Any, chunks: Any, vectors: Any = None) -> None:
         if len(written) == 2:  # the disk fills up in the second batch
             raise OSError(errno.ENOSPC, "No space left on device")
-        real_put(self, doc, chunks)
+        real_put(self, doc, chunks, vectors)
         written.append(doc.path)
 
     monkeypatch.setattr(DocStore, "put_document", put)

@@ -14,6 +14,8 @@ import numpy as np
 import Stemmer
 
 logger = logging.getLogger(__name__)
+# bm25s sets its own logger to DEBUG when imported, which prints build chatter to users.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 @lru_cache(maxsize=1)

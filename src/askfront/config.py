@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_timeout: float = Field(60.0, gt=0)
     llm_max_tokens: int = Field(256, ge=16)
-    max_answer_sentences: int = Field(2, ge=1, le=10)
+    max_answer_sentences: int = Field(3, ge=1, le=10)
     max_question_chars: int = Field(2000, ge=10)
 
     # Indexing.
