@@ -40,6 +40,22 @@ def test_seed_set_quality_gate(tmp_path: Path, corpus_dir: Path) -> None:
     assert "Regressed: none" in again.stdout and "Below threshold" in again.stderr
 
 
+@pytest.mark.dataset
+def test_realtimeqa_goals_of_the_extractive_default(tmp_path: Path) -> None:
+    """Issue 6's public-benchmark bars, on the real data set: hit@5 >= 0.95, accuracy >= 0.7."""
+    dataset = REPO.parent / "shared" / "datasets" / "realtimeqa-2024"
+    if not (dataset / "testset.jsonl").is_file():
+        pytest.skip(f"{dataset} is not present on this machine")
+    out = tmp_path / "rtqa.json"
+    proc = _eval(str(dataset / "testset.jsonl"), "--corpus", str(dataset / "corpus"),
+                 "--index", str(tmp_path / "index"), "--json", str(out),
+                 "--fail-under", "hit_at_5=0.95", "--fail-under", "accuracy=0.7")  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    metrics = json.loads(out.read_text())["metrics"]
+    assert metrics["hit_at_5"] >= 0.95 and metrics["accuracy"] >= 0.7
+    assert metrics["groundedness"] == 1.0  # extractive quotes are their own evidence
+
+
 def test_unknown_metric_is_rejected_before_running(tmp_path: Path) -> None:
     proc = _eval(str(SEED), "--index", str(tmp_path / "none"), "--fail-under", "acuracy=0.9")
     assert proc.returncode == 1 and "Unknown metric" in proc.stderr
