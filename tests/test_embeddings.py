@@ -123,3 +123,11 @@ def test_answering_does_not_import_torch(seed_index: Settings) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_an_unwritable_cache_dir_names_the_setting(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    settings = Settings(cache_dir=blocker / "cache")
+    with pytest.raises(ConfigError, match="ASKFRONT_CACHE_DIR"):
+        onnx_model_file(settings)

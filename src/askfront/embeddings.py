@@ -191,13 +191,14 @@ INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 def onnx_model_file(settings: Settings) -> Path:
-    """The int8 ONNX export of the embedding model, made once (offline, ~5 s) in cache_dir.
+    """The int8 ONNX export of the embedding model, made once (offline, ~8 s) in cache_dir.
 
     Only MatMul weights are quantized, per output channel: quantizing the embedding table
     too made vectors drift to cosine ~0.95 of the fp32 ones; this keeps them at ~0.99.
 
     Raises:
-        ConfigError: if the model is not a mean-pooled BERT-style sentence-transformers model.
+        ConfigError: if the model is not a mean-pooled BERT-style sentence-transformers
+            model, or cache_dir is not writable.
         MissingExtraError: if onnx/onnxruntime are not installed.
     """
     path = model_path(settings)
@@ -209,10 +210,16 @@ def onnx_model_file(settings: Settings) -> Path:
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError as exc:
         raise MissingExtraError("onnx onnxruntime", "default") from exc
-    logger.warning("Exporting %s to int8 ONNX (once, ~5 s)...", path.name)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Built in a scratch folder, then renamed: a second process never sees half a model.
-    scratch = Path(tempfile.mkdtemp(prefix=".onnx-", dir=target.parent))
+    logger.warning("Exporting %s to int8 ONNX in %s (once, ~8 s)...", path.name, target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Built in a scratch folder, then renamed: a second process never sees half a model.
+        scratch = Path(tempfile.mkdtemp(prefix=".onnx-", dir=target.parent))
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot write the ONNX export to {target.parent} ({exc}). Point "
+            "ASKFRONT_CACHE_DIR at a writable folder, or set ASKFRONT_EMBEDDING_BACKEND=torch."
+        ) from exc
     try:
         try:
             _export_fp32(path, scratch / "model.onnx")
