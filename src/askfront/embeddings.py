@@ -324,11 +324,18 @@ class OnnxEmbeddings(Embeddings):
         self.tokenizer = Tokenizer.from_file(str(model_file.parent / "tokenizer.json"))
         self.tokenizer.enable_truncation(self.max_tokens)
         self.tokenizer.no_padding()
-        self._bulk = self._session(threads=0)  # 0 = one per core
-        self._single: Any = None
+        # Made on first use: a process that only answers never loads the bulk session.
+        self._sessions: dict[int, Any] = {}  # by thread count; 0 = one per core
         self._lock = threading.Lock()
 
     def _session(self, threads: int) -> Any:
+        if threads not in self._sessions:
+            with self._lock:
+                if threads not in self._sessions:
+                    self._sessions[threads] = self._new_session(threads)
+        return self._sessions[threads]
+
+    def _new_session(self, threads: int) -> Any:
         opts = self._ort.SessionOptions()
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
@@ -347,14 +354,11 @@ class OnnxEmbeddings(Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         encodings = self.tokenizer.encode_batch(texts)  # Rust, all cores
-        return [self._run(self._bulk, e.ids).tolist() for e in encodings]
+        session = self._session(threads=0)
+        return [self._run(session, e.ids).tolist() for e in encodings]
 
     def embed_query(self, text: str) -> list[float]:
-        if self._single is None:
-            with self._lock:
-                if self._single is None:
-                    self._single = self._session(threads=1)
-        return self._run(self._single, self.tokenizer.encode(text).ids).tolist()
+        return self._run(self._session(threads=1), self.tokenizer.encode(text).ids).tolist()
 
 
 @lru_cache(maxsize=2)
