@@ -173,8 +173,8 @@ def test_answers_keep_coming_under_load_during_full_rebuilds(
     errors = [o for o in outcomes if o.error]
     latencies = [o.seconds for o in outcomes if not o.error]
     degraded = [o for o in outcomes if not o.error and o.data.get("notice")]
-    # Time inside Assistant.ask; the rest of a client's wait is Gradio's queue (50 clients
-    # share ASKFRONT_CONCURRENCY_LIMIT workers) and HTTP.
+    # Time inside Assistant.ask; the rest of a client's wait is the /ask API's admission
+    # (extractive answers one at a time, first come first served), gradio_client and HTTP.
     answering = [o.data["timings_ms"]["total_ms"] / 1000 for o in outcomes if not o.error]
     figures = {
         "answers": len(outcomes) - len(errors),
