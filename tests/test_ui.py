@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from netutil import free_port as _free_port
@@ -304,11 +305,45 @@ def test_new_chat_forgets_everything(fake_assistant: FakeAssistant) -> None:
 def test_api_ask_returns_the_json_structure(fake_assistant: FakeAssistant) -> None:
     chat = ui.WebChat(fake_assistant, fake_assistant.settings)
     turns = [{"role": "user", "content": "Earlier"}, {"role": "assistant", "content": "Yes."}]
-    data = chat.api_ask(LEGION_QUESTION, json.dumps(turns))
+    data = anyio.run(chat.api_ask, LEGION_QUESTION, json.dumps(turns))
     assert data["refused"] is False and data["citations"][0]["n"] == 1
     assert fake_assistant.calls[-1]["history"] == turns
     with pytest.raises(gr.Error, match="history_json"):
-        chat.api_ask("Q?", "not json")
+        anyio.run(chat.api_ask, "Q?", "not json")
+
+
+def test_api_answers_one_at_a_time_in_arrival_order(fake_assistant: FakeAssistant) -> None:
+    """Extractive /ask answers are admitted one at a time, first come, first served."""
+    import threading
+    import time
+
+    chat = ui.WebChat(fake_assistant, fake_assistant.settings)
+    order: list[str] = []
+    inside, peak = [0], [0]
+    lock = threading.Lock()
+    real_ask = fake_assistant.ask
+
+    def slow_ask(question: str, history: Any = ()) -> Any:
+        with lock:
+            inside[0] += 1
+            peak[0] = max(peak[0], inside[0])
+            order.append(question)
+        time.sleep(0.02)
+        with lock:
+            inside[0] -= 1
+        return real_ask(question, history)
+
+    fake_assistant.ask = slow_ask  # type: ignore[method-assign]
+
+    async def clients() -> None:
+        async with anyio.create_task_group() as tg:
+            for n in range(6):
+                tg.start_soon(chat.api_ask, f"{LEGION_QUESTION} #{n}")
+                await anyio.sleep(0.005)  # arrive in order, while the first still runs
+
+    anyio.run(clients)
+    assert peak[0] == 1
+    assert order == [f"{LEGION_QUESTION} #{n}" for n in range(6)]
 
 
 # -- corpus management -----------------------------------------------------------------------
@@ -463,50 +498,3 @@ def test_auth_protects_the_app_and_the_api(fake_assistant: FakeAssistant) -> Non
         assert client.predict(LEGION_QUESTION, "[]", api_name="/ask")["citations"]
     finally:
         app.close()
-
-
-def test_fair_gate_admits_in_arrival_order_and_bounds_concurrency() -> None:
-    import threading
-    import time
-
-    from askfront.ui import FairGate
-
-    def run(gate: FairGate, held: int, callers: int) -> tuple[list[int], int]:
-        entered: list[int] = []
-        inside, peak = [0], [0]
-        lock = threading.Lock()
-
-        def caller(n: int) -> None:
-            with gate:
-                with lock:
-                    entered.append(n)
-                    inside[0] += 1
-                    peak[0] = max(peak[0], inside[0])
-                time.sleep(0.01)
-                with lock:
-                    inside[0] -= 1
-
-        for _ in range(held):  # every slot taken: the callers below must queue
-            gate.__enter__()
-        threads = []
-        for n in range(callers):
-            t = threading.Thread(target=caller, args=(n,))
-            t.start()
-            threads.append(t)
-            deadline = time.monotonic() + 5
-            while len(gate._waiters) < n + 1:  # wait until this one is queued, in order
-                assert time.monotonic() < deadline
-                time.sleep(0.001)
-        for _ in range(held):
-            gate.__exit__()
-        for t in threads:
-            t.join(5)
-        return entered, peak[0]
-
-    order, _ = run(FairGate(1), held=1, callers=6)
-    assert order == list(range(6))
-    two = FairGate(2)
-    order, peak = run(two, held=2, callers=8)
-    assert sorted(order) == list(range(8)) and peak == 2
-    with two, two:  # both slots came back
-        pass

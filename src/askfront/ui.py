@@ -14,13 +14,14 @@ import os
 import re
 import shutil
 import threading
-from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import gradio as gr
 
 from askfront.assistant import Assistant
@@ -357,49 +358,19 @@ def _message(exc: Exception) -> str:
     return GENERIC_ERROR
 
 
-class FairGate:
-    """At most `slots` callers inside at once, admitted first come, first served.
-
-    threading.Semaphore wakes an arbitrary waiter; under 50 concurrent API clients that
-    left some waiting 5x the median. Handing each freed slot to the oldest waiter keeps
-    the slowest answers close to the typical one.
-    """
-
-    def __init__(self, slots: int) -> None:
-        self._lock = threading.Lock()
-        self._free = slots
-        self._waiters: deque[threading.Event] = deque()
-
-    def __enter__(self) -> None:
-        with self._lock:
-            if self._free and not self._waiters:
-                self._free -= 1
-                return
-            turn = threading.Event()
-            self._waiters.append(turn)
-        turn.wait()  # the slot is handed over by __exit__, already counted
-
-    def __exit__(self, *exc: object) -> None:
-        with self._lock:
-            if self._waiters:
-                self._waiters.popleft().set()
-            else:
-                self._free += 1
-
-
 class WebChat:
     """The web chat's behaviour, separate from its layout so tests can drive it directly."""
 
     def __init__(self, assistant: Assistant, settings: Settings) -> None:
         self.assistant = assistant
         self.settings = settings
-        # Extractive answers are ~15 ms of mostly Python: run in parallel they only contend
-        # for the GIL, and starve the thread serving HTTP, so the slowest clients waited
-        # 3-5x the median. One at a time, in arrival order, measured p95 1.1-1.3x the
-        # median at the same throughput (50 clients, benchmarks/load.py). LLM answers wait
-        # on a model for seconds, so they run concurrency_limit at a time.
+        # /ask answers run in worker threads, admitted first come, first served (anyio's
+        # CapacityLimiter is FIFO). Extractive answers are ~15 ms of mostly Python: in
+        # parallel they only contend for the GIL and starve the thread serving HTTP (in
+        # our load runs p95 was 2-4x the median with 4 at once, ~1.3x with 1). LLM answers
+        # wait on a model for seconds, so they run concurrency_limit at a time.
         slots = 1 if settings.llm == "extractive" else settings.concurrency_limit
-        self._api_gate = FairGate(slots)
+        self._api_limiter = anyio.CapacityLimiter(slots)
 
     # chat
     def respond(
@@ -483,15 +454,17 @@ class WebChat:
             gr.Warning(text)
             return f'<p class="af-warn">⚠ {html.escape(text)}</p>'
 
-    def api_ask(self, question: str, history_json: str = "[]") -> dict[str, Any]:
+    async def api_ask(self, question: str, history_json: str = "[]") -> dict[str, Any]:
         """Answer `question` given earlier turns (JSON list of {"role","content"}).
 
         Returns the answer's JSON structure: answer, refused, citations, timings_ms, ...
         """
         try:
             history = parse_history(history_json)
-            with self._api_gate:
-                return self.assistant.ask(question, history).to_json()
+            answer = await anyio.to_thread.run_sync(
+                self.assistant.ask, question, history, limiter=self._api_limiter
+            )
+            return answer.to_json()
         except Exception as exc:
             raise gr.Error(_message(exc)) from None
 
