@@ -25,8 +25,8 @@ class Settings(BaseSettings):
     embedding_model: Path | None = None
     # "fast": a static model distilled offline from the embedding model (model2vec).
     embedding_profile: Literal["default", "fast"] = "default"
-    # How the default profile runs the model: int8 ONNX (~1.6x faster on CPU, cosine ~0.99
-    # to fp32, no torch import when answering) or the fp32 sentence-transformers model.
+    # How the default profile runs the model: int8 ONNX (~2x the fp32 word pieces/s in the
+    # benchmark, cosine ~0.99 to fp32, no torch import when answering) or fp32 torch.
     embedding_backend: Literal["onnx-int8", "torch"] = "onnx-int8"
     embedding_batch_size: int = Field(64, ge=1)
 
