@@ -4,10 +4,9 @@
 
 Each client sends its questions one after another (it waits for an answer before asking
 again), as a person in a chat does, with no pause. All clients run in one asyncio loop
-with raw HTTP: by default one POST /gradio_api/run/ask (the endpoint is not queued), or
-with --route call Gradio's two-request flow (POST /gradio_api/call/ask, then read the
-event stream). gradio_client spends a thread and several requests per call, and
-on a 2-core machine that CPU would be taken from the server being measured.
+with raw HTTP, one POST /gradio_api/run/ask per answer (the endpoint is not queued).
+gradio_client spends a thread and several requests per call, and on a 2-core machine
+that CPU would be taken from the server being measured.
 
 Bounded: at most clients x per-client requests, and everything stops at --deadline.
 """
@@ -74,30 +73,19 @@ def _payload(data: Any) -> dict[str, Any]:
     return data[0]
 
 
-async def _ask(client: Any, base: str, question: str, route: str, session: str) -> dict[str, Any]:
-    """One answer through Gradio's REST API; raises on any error."""
-    if route == "run":  # one request: /ask is not queued (ui.py), so Gradio answers directly
-        # A session hash, as the browser and gradio_client send: without one Gradio builds
-        # a fresh session state (a config for every component of the UI) per request.
-        body = {"data": [question, "[]"], "session_hash": session}
-        resp = await client.post(f"{base}gradio_api/run/ask", json=body)
-        resp.raise_for_status()
-        return _payload(resp.json().get("data"))
-    resp = await client.post(f"{base}gradio_api/call/ask", json={"data": [question, "[]"]})
+async def _ask(client: Any, base: str, question: str, session: str) -> dict[str, Any]:
+    """One answer: a single POST, since /ask is not queued (ui.py); raises on any error."""
+    # A session hash, as the browser and gradio_client send: without one Gradio builds a
+    # fresh session state (a config for every component of the UI) per request.
+    body = {"data": [question, "[]"], "session_hash": session}
+    resp = await client.post(f"{base}gradio_api/run/ask", json=body)
     resp.raise_for_status()
-    event_id = resp.json()["event_id"]
-    event = None
-    async with client.stream("GET", f"{base}gradio_api/call/ask/{event_id}") as stream:
-        stream.raise_for_status()
-        async for line in stream.aiter_lines():
-            if line.startswith("event:"):
-                event = line.split(":", 1)[1].strip()
-            elif line.startswith("data:") and event in ("complete", "error"):
-                data = json.loads(line.split(":", 1)[1])
-                if event == "error":
-                    raise RuntimeError(f"error event: {str(data)[:200]}")
-                return _payload(data)
-    raise RuntimeError(f"stream ended without a result (last event {event!r})")
+    data = resp.json().get("data")
+    if not isinstance(data, list) or not data or not isinstance(data[0], dict):
+        raise RuntimeError(f"unexpected payload: {str(data)[:200]}")
+    if "answer" not in data[0]:
+        raise RuntimeError(f"no answer in payload: {str(data[0])[:200]}")
+    return data[0]
 
 
 async def _run(
@@ -106,7 +94,6 @@ async def _run(
     clients: int,
     per_client: int,
     deadline_s: float,
-    route: str,
 ) -> LoadResult:
     import httpx
 
@@ -129,7 +116,7 @@ async def _run(
         # Timed apart, like a page load, then every client starts asking at the same moment.
         started = time.perf_counter()
         try:
-            await _ask(client, base, rng.choice(questions), route, session)
+            await _ask(client, base, rng.choice(questions), session)
             result.session_setup_s.append(time.perf_counter() - started)
         except Exception as exc:
             result.errors.append(f"session setup: {type(exc).__name__}: {exc}"[:300])
@@ -141,7 +128,7 @@ async def _run(
             question = rng.choice(questions)
             started = time.perf_counter()
             try:
-                await _ask(client, base, question, route, session)
+                await _ask(client, base, question, session)
                 result.latencies_s.append(time.perf_counter() - started)
             except Exception as exc:  # counted; the summary shows examples
                 result.errors.append(f"{type(exc).__name__}: {exc}"[:300])
@@ -164,14 +151,12 @@ def run_load(
     clients: int = 50,
     per_client: int = 10,
     deadline_s: float = 300.0,
-    route: str = "run",
 ) -> dict[str, Any]:
     """Run the load and return its summary (latency percentiles in ms, error count)."""
     _check_loopback(url)
     if not questions:
         raise ValueError("no questions to ask")
-    result = asyncio.run(_run(url, questions, clients, per_client, deadline_s, route))
-    return {**result.summary(), "route": route}
+    return asyncio.run(_run(url, questions, clients, per_client, deadline_s)).summary()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -181,12 +166,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--clients", type=int, default=50)
     p.add_argument("--per-client", type=int, default=10)
     p.add_argument("--deadline", type=float, default=300.0, help="seconds, for the whole load")
-    p.add_argument(
-        "--route",
-        choices=["run", "call"],
-        default="run",
-        help="run: POST /gradio_api/run/ask (one request); call: the queued two-request flow",
-    )
     args = p.parse_args(argv)
     from pathlib import Path
 
@@ -199,7 +178,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         clients=args.clients,
         per_client=args.per_client,
         deadline_s=args.deadline,
-        route=args.route,
     )
     print(json.dumps(summary, indent=2))
     return 1 if summary["errors"] else 0
