@@ -33,6 +33,8 @@ class LoadResult:
     session_setup_s: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # Every answer received, session setup included, as (question, answer JSON).
+    answers: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         lat = sorted(self.latencies_s)
@@ -80,21 +82,17 @@ async def _ask(client: Any, base: str, question: str, session: str) -> dict[str,
     body = {"data": [question, "[]"], "session_hash": session}
     resp = await client.post(f"{base}gradio_api/run/ask", json=body)
     resp.raise_for_status()
-    data = resp.json().get("data")
-    if not isinstance(data, list) or not data or not isinstance(data[0], dict):
-        raise RuntimeError(f"unexpected payload: {str(data)[:200]}")
-    if "answer" not in data[0]:
-        raise RuntimeError(f"no answer in payload: {str(data[0])[:200]}")
-    return data[0]
+    return _payload(resp.json().get("data"))
 
 
-async def _run(
+async def run_clients(
     url: str,
     questions: Sequence[str],
     clients: int,
     per_client: int,
     deadline_s: float,
 ) -> LoadResult:
+    """Every client asks `per_client` questions in turn; returns latencies, errors, answers."""
     import httpx
 
     base = url if url.endswith("/") else url + "/"
@@ -115,8 +113,9 @@ async def _run(
         # Opening the chat: the first request of a session builds Gradio's session state.
         # Timed apart, like a page load, then every client starts asking at the same moment.
         started = time.perf_counter()
+        question = rng.choice(questions)
         try:
-            await _ask(client, base, rng.choice(questions), session)
+            result.answers.append((question, await _ask(client, base, question, session)))
             result.session_setup_s.append(time.perf_counter() - started)
         except Exception as exc:
             result.errors.append(f"session setup: {type(exc).__name__}: {exc}"[:300])
@@ -128,7 +127,7 @@ async def _run(
             question = rng.choice(questions)
             started = time.perf_counter()
             try:
-                await _ask(client, base, question, session)
+                result.answers.append((question, await _ask(client, base, question, session)))
                 result.latencies_s.append(time.perf_counter() - started)
             except Exception as exc:  # counted; the summary shows examples
                 result.errors.append(f"{type(exc).__name__}: {exc}"[:300])
@@ -156,7 +155,7 @@ def run_load(
     _check_loopback(url)
     if not questions:
         raise ValueError("no questions to ask")
-    return asyncio.run(_run(url, questions, clients, per_client, deadline_s)).summary()
+    return asyncio.run(run_clients(url, questions, clients, per_client, deadline_s)).summary()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
