@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from askfront.config import Settings
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+SERVE_TIMEOUT_S = 180  # a ceiling for slow CI machines, not a performance claim
 
 
 def free_port() -> int:
@@ -10,3 +26,61 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@dataclass
+class AppProcess:
+    url: str
+    env: dict[str, str]  # what the app runs with, for CLI commands against the same index
+    log: Path  # its stdout and stderr
+
+
+@contextmanager
+def serve_app(settings: Settings, root: Path) -> Iterator[AppProcess]:
+    """`python app.py` on a free loopback port over `settings`' corpus and index folders.
+
+    Yields once the page answers HTTP 200; the process is stopped on exit. It runs in
+    `root` (so no stray .env from the checkout changes its settings) and logs there.
+    """
+    port = free_port()
+    env = {
+        **os.environ,
+        "ASKFRONT_HOST": "127.0.0.1",
+        "ASKFRONT_PORT": str(port),
+        "ASKFRONT_CORPUS_DIR": str(settings.corpus_dir),
+        "ASKFRONT_INDEX_DIR": str(settings.index_dir),
+        "HF_HUB_OFFLINE": "1",
+        "ANONYMIZED_TELEMETRY": "False",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = root / "server.log"
+    url = f"http://127.0.0.1:{port}/"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, str(APP)], cwd=root, env=env, stdout=out, stderr=out
+        )
+    try:
+        _wait_until_serving(url, proc, log)
+        yield AppProcess(url, env, log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_until_serving(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + SERVE_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"app.py exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"app.py did not answer on {url}:\n{log.read_text()[-3000:]}")

@@ -7,15 +7,9 @@ Screenshots go to artifacts/ for a human to look at.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +21,7 @@ from askfront.config import Settings
 from askfront.types import IndexReport
 from conftest import CHROMIUM, DEFAULT_ARTICLE, REPO, FakeAssistant
 from netutil import free_port as _free_port
+from netutil import serve_app
 
 ARTIFACTS = REPO / "artifacts"
 HOSTILE_NAME = "hostile-markup.txt"
@@ -49,20 +44,6 @@ pytestmark = [
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright for Python")
 
 
-def _wait_until_serving(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + WAIT_MS / 1000
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"app.py exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail(f"app.py did not answer on {url}:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="module")
 def server(
     tmp_path_factory: pytest.TempPathFactory, real_embeddings: Embeddings
@@ -78,35 +59,8 @@ def server(
     settings = Settings(corpus_dir=corpus, index_dir=root / "index")
     sync(settings, embeddings=real_embeddings)
 
-    port = _free_port()
-    env = {
-        **os.environ,
-        "ASKFRONT_HOST": "127.0.0.1",
-        "ASKFRONT_PORT": str(port),
-        "ASKFRONT_CORPUS_DIR": str(corpus),
-        "ASKFRONT_INDEX_DIR": str(root / "index"),
-        "HF_HUB_OFFLINE": "1",
-        "ANONYMIZED_TELEMETRY": "False",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "PYTHONUNBUFFERED": "1",
-    }
-    log = root / "server.log"
-    with log.open("wb") as out:
-        # cwd=root: no stray .env from the checkout changes the settings.
-        proc = subprocess.Popen(
-            [sys.executable, str(REPO / "app.py")], cwd=root, env=env, stdout=out, stderr=out
-        )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        _wait_until_serving(url, proc, log)
-        yield {"url": url, "corpus": corpus, "root": root, "log": log}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with serve_app(settings, root) as app:
+        yield {"url": app.url, "corpus": corpus, "root": root, "log": app.log}
 
 
 @pytest.fixture

@@ -10,14 +10,11 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
-import os
 import shutil
 import statistics
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +26,7 @@ from langchain_core.embeddings import Embeddings
 from askfront.assistant import Assistant
 from askfront.config import Settings
 from conftest import DEFAULT_ARTICLE, REPO
-from netutil import free_port as _free_port
+from netutil import serve_app
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -65,42 +62,8 @@ def app(tmp_path_factory: pytest.TempPathFactory, real_embeddings: Embeddings) -
     shutil.copy(DEFAULT_ARTICLE, root / "corpus" / DEFAULT_ARTICLE.name)
     settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
     sync(settings, embeddings=real_embeddings)
-    port = _free_port()
-    env = {
-        **os.environ,
-        "ASKFRONT_HOST": "127.0.0.1",
-        "ASKFRONT_PORT": str(port),
-        "ASKFRONT_CORPUS_DIR": str(settings.corpus_dir),
-        "ASKFRONT_INDEX_DIR": str(settings.index_dir),
-        "HF_HUB_OFFLINE": "1",
-        "ANONYMIZED_TELEMETRY": "False",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "PYTHONUNBUFFERED": "1",
-    }
-    log = root / "server.log"
-    url = f"http://127.0.0.1:{port}/"
-    with log.open("wb") as out:  # cwd=root: no .env from the checkout leaks in
-        proc = subprocess.Popen([sys.executable, str(REPO / "app.py")], cwd=root, env=env,
-                                stdout=out, stderr=out)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert proc.poll() is None, f"app.py exited:\n{log.read_text()[-3000:]}"
-            assert time.monotonic() < deadline, f"app.py never served:\n{log.read_text()[-3000:]}"
-            try:
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        yield App(url, settings, env, log)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with serve_app(settings, root) as proc:
+        yield App(proc.url, settings, proc.env, proc.log)
 
 
 class Rebuilds:
