@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from langchain_core.embeddings import Embeddings
 
 from askfront.config import Settings
 from askfront.embeddings import (
@@ -36,12 +37,14 @@ QUERIES = {
 
 
 @pytest.fixture(scope="module")
-def torch_embeddings():  # type: ignore[no-untyped-def]
+def torch_embeddings() -> Embeddings:
     return get_embeddings(Settings(embedding_backend="torch"))
 
 
 @pytest.mark.e2e
-def test_int8_vectors_stay_close_to_fp32(real_embeddings, torch_embeddings) -> None:  # type: ignore[no-untyped-def]
+def test_int8_vectors_stay_close_to_fp32(
+    real_embeddings: Embeddings, torch_embeddings: Embeddings
+) -> None:
     assert isinstance(real_embeddings, OnnxEmbeddings)
     int8 = np.array(real_embeddings.embed_documents(SENTENCES))
     fp32 = np.array(torch_embeddings.embed_documents(SENTENCES))
@@ -51,7 +54,7 @@ def test_int8_vectors_stay_close_to_fp32(real_embeddings, torch_embeddings) -> N
 
 
 @pytest.mark.e2e
-def test_int8_ranks_like_fp32(real_embeddings, torch_embeddings) -> None:  # type: ignore[no-untyped-def]
+def test_int8_ranks_like_fp32(real_embeddings: Embeddings, torch_embeddings: Embeddings) -> None:
     for embeddings in (real_embeddings, torch_embeddings):
         docs = np.array(embeddings.embed_documents(SENTENCES))
         for query, best in QUERIES.items():
@@ -60,7 +63,7 @@ def test_int8_ranks_like_fp32(real_embeddings, torch_embeddings) -> None:  # typ
 
 
 @pytest.mark.e2e
-def test_a_text_gets_the_same_vector_alone_or_in_a_list(real_embeddings) -> None:  # type: ignore[no-untyped-def]
+def test_a_text_gets_the_same_vector_alone_or_in_a_list(real_embeddings: Embeddings) -> None:
     one_by_one = [real_embeddings.embed_documents([s])[0] for s in SENTENCES]
     batched = real_embeddings.embed_documents(SENTENCES)
     assert np.array_equal(np.array(one_by_one), np.array(batched))  # batch mates change nothing
@@ -68,7 +71,7 @@ def test_a_text_gets_the_same_vector_alone_or_in_a_list(real_embeddings) -> None
 
 
 @pytest.mark.e2e
-def test_text_past_the_token_limit_is_truncated_not_rejected(real_embeddings) -> None:  # type: ignore[no-untyped-def]
+def test_text_past_the_token_limit_is_truncated_not_rejected(real_embeddings: Embeddings) -> None:
     long = " ".join(SENTENCES * 40)  # ~2,000 word pieces
     vec = np.array(real_embeddings.embed_documents([long])[0])
     head = np.array(real_embeddings.embed_documents([" ".join(SENTENCES * 3)])[0])
@@ -85,7 +88,7 @@ def test_backend_is_part_of_the_fingerprint() -> None:
 
 
 @pytest.mark.e2e
-def test_export_is_made_once_and_reused(real_embeddings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_export_is_made_once_and_reused(real_embeddings: Embeddings) -> None:
     settings = Settings()  # the export real_embeddings already made
     made = onnx_model_file(settings)
     assert made.name == ONNX_FILE and made.is_file()

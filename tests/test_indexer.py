@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from langchain_core.embeddings import Embeddings
 
 from askfront.assistant import Assistant
 from askfront.config import Settings
@@ -211,7 +212,9 @@ def test_missing_corpus_folder_is_a_clear_error(tmp_path: Path) -> None:
     assert "does not exist" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_docstore_keeps_a_copy_of_each_vector(settings: Settings, real_embeddings) -> None:  # type: ignore[no-untyped-def]
+def test_docstore_keeps_a_copy_of_each_vector(
+    settings: Settings, real_embeddings: Embeddings
+) -> None:
     import numpy as np
 
     sync(settings, embeddings=real_embeddings)
@@ -232,8 +235,8 @@ def test_docstore_keeps_a_copy_of_each_vector(settings: Settings, real_embedding
 
 
 def test_keyword_only_hits_are_scored_without_chroma(
-    settings: Settings, real_embeddings, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+    settings: Settings, real_embeddings: Embeddings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A BM25-only hit gets its dense score from the docstore's copy, not a Chroma get()."""
     import numpy as np
 
@@ -257,3 +260,40 @@ def test_keyword_only_hits_are_scored_without_chroma(
         assert p.bm25_score is not None and p.dense_score is not None
         exact = float(qvec @ np.asarray(real_embeddings.embed_documents([p.chunk.text])[0]))
         assert abs(p.dense_score - exact) < 0.01
+
+
+def test_keyword_only_hits_without_a_stored_vector_are_scored_from_chroma(
+    settings: Settings, real_embeddings: Embeddings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build without the docstore's vector copies (older, or chunks index() skipped after
+    a crash) still gives keyword-only hits a dense score, fetched from Chroma."""
+    import sqlite3
+
+    import numpy as np
+
+    sync(settings, embeddings=real_embeddings)
+    build = active_build(settings)
+    with sqlite3.connect(build.dir / "docstore.sqlite3") as conn:
+        conn.execute("DELETE FROM chunk_vectors")
+    retriever = Assistant(settings, embeddings=real_embeddings).retriever()
+    collection = type(retriever.collection)
+    real_get = collection.get
+    fetched: list[str] = []
+
+    def no_dense_hits(*args: object, **kwargs: object) -> dict[str, list[list[object]]]:
+        return {"ids": [[]], "distances": [[]]}
+
+    def get(self: object, *args: object, ids: list[str], **kwargs: object) -> object:
+        fetched.extend(ids)
+        return real_get(self, *args, ids=ids, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(collection, "query", no_dense_hits)
+    monkeypatch.setattr(collection, "get", get)
+    question = "Ramchandra Khadka job opportunities in Nepal"
+    result = retriever.search(question, SearchOptions(top_k=3, hybrid=True))
+    assert result.passages and result.notice is None
+    assert {p.chunk.id for p in result.passages} <= set(fetched)
+    qvec = np.asarray(real_embeddings.embed_query(question))
+    for p in result.passages:
+        exact = float(qvec @ np.asarray(real_embeddings.embed_documents([p.chunk.text])[0]))
+        assert p.dense_score is not None and abs(p.dense_score - exact) < 0.01
