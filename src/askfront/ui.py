@@ -719,7 +719,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
         )
         # Not queued: an API answer takes ~30 ms, and Gradio's queue (two requests and an
         # event stream per call) cost more than the answer under 50 concurrent clients.
-        # POST /gradio_api/run/ask answers in one request; gradio_client works as before.
+        # POST /gradio_api/run/ask answers in one request; gradio_client also works.
         gr.api(chat.api_ask, api_name="ask", queue=False)
     app.queue(default_concurrency_limit=settings.concurrency_limit)
     return app
