@@ -103,6 +103,9 @@ def get_tokenizer(settings: Settings) -> Tokenizer:
     return _tokenizer(model_path(settings))
 
 
+STATIC_PCA_DIMS = 256  # the `fast` profile's vector size (model2vec distill's default)
+
+
 class StaticEmbeddings(Embeddings):
     """A model2vec static model: token vectors averaged, ~100x faster than MiniLM on CPU."""
 
@@ -132,7 +135,7 @@ def static_model_dir(settings: Settings) -> Path:
         except ImportError as exc:
             raise MissingExtraError("model2vec[distill]", "fast") from exc
         logger.warning("Distilling a static embedding model from %s (once)...", path)
-        model = distill(model_name=str(path), pca_dims=256)
+        model = distill(model_name=str(path), pca_dims=STATIC_PCA_DIMS)
         target.parent.mkdir(parents=True, exist_ok=True)
         model.save_pretrained(str(target))
     return target
@@ -307,7 +310,7 @@ class OnnxEmbeddings(Embeddings):
     Texts are encoded one at a time: dynamic int8 quantization scales activations per run,
     so in a batch a text's vector would depend on its batch mates (and their padding).
     One at a time, a text always gets the same vector, there is no padding to compute,
-    and on this CPU it measured faster than batches of 4-64 (benchmarks/README.md).
+    and on this CPU it measured faster than batches of 4-64 (benchmarks/onnx_batches.py).
     Documents use every core; queries a separate one-thread session, so concurrent
     requests of the web chat don't fight over the cores.
     """
@@ -328,7 +331,8 @@ class OnnxEmbeddings(Embeddings):
         self._sessions: dict[int, Any] = {}  # by thread count; 0 = one per core
         self._lock = threading.Lock()
 
-    def _session(self, threads: int) -> Any:
+    def session(self, threads: int) -> Any:
+        """The onnxruntime session with `threads` intra-op threads (0: one per core)."""
         if threads not in self._sessions:
             with self._lock:
                 if threads not in self._sessions:
@@ -354,11 +358,11 @@ class OnnxEmbeddings(Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         encodings = self.tokenizer.encode_batch(texts)  # Rust, all cores
-        session = self._session(threads=0)
+        session = self.session(threads=0)
         return [self._run(session, e.ids).tolist() for e in encodings]
 
     def embed_query(self, text: str) -> list[float]:
-        return self._run(self._session(threads=1), self.tokenizer.encode(text).ids).tolist()
+        return self._run(self.session(threads=1), self.tokenizer.encode(text).ids).tolist()
 
 
 @lru_cache(maxsize=2)
