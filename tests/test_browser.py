@@ -31,7 +31,7 @@ HOSTILE_TEXT = (
     '<img src=x onerror="window.__pwned=2"> of the Glimmerwick lighthouse lamp.\n'
 )
 LEGION_QUESTION = "How many foreigners serve in Ukraine's international legion?"
-WAIT_MS = 180_000  # a ceiling for slow CI machines, not a performance claim
+WAIT_MS = 600_000  # a ceiling against hangs, far above any wait on a loaded machine
 
 pytestmark = [
     pytest.mark.browser,

@@ -78,7 +78,7 @@ class Rebuilds:
     def _loop(self) -> None:
         while not self.stop.is_set():
             command = [sys.executable, "-m", "askfront.cli", "index", "--full", "--json"]
-            run = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=300)
+            run = subprocess.run(command, env=self.env, capture_output=True, text=True)
             self.runs.append(run)
 
     def __enter__(self) -> Rebuilds:

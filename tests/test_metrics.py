@@ -45,7 +45,6 @@ from askfront.types import Answer, AnswerSentence, Chunk, Citation, Passage, Tur
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "tests" / "data" / "seed_testset.jsonl"
 ARTICLE = REPO / "corpus" / "ukraine-foreign-fighters-washington-post-2024-02-28.md"
-DATASET_TESTSET = REPO.parent / "shared" / "datasets" / "realtimeqa-2024" / "testset.jsonl"
 
 INV_LOG2_3 = 1 / math.log2(3)  # DCG gain at position 2 = 0.63093
 INV_LOG2_5 = 1 / math.log2(5)  # position 4 = 0.43068
@@ -647,11 +646,10 @@ def test_seed_testset_is_complete_and_verbatim() -> None:
 
 
 @pytest.mark.dataset
-def test_shared_dataset_testset_loads() -> None:
-    if not DATASET_TESTSET.is_file():
-        pytest.skip(f"{DATASET_TESTSET} is not present on this machine")
-    items = load_testset(DATASET_TESTSET)
-    assert len(items) == len(DATASET_TESTSET.read_text(encoding="utf-8").splitlines())
+def test_shared_dataset_testset_loads(realtimeqa: Path) -> None:
+    testset = realtimeqa / "testset.jsonl"
+    items = load_testset(testset)
+    assert len(items) == len(testset.read_text(encoding="utf-8").splitlines())
     assert all(i.sources for i in items)
 
 
