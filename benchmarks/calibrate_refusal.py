@@ -8,9 +8,10 @@ Chroma, BM25, RRF) and scores:
                unanswerable there, so all must be refused
   rtqa@500     RealTimeQA-2024 questions against their own 500 articles: all answerable
 
-Accuracy: an answerable question is right when it is answered and a gold answer string
-appears in the answer (case-insensitive, apostrophes folded); an unanswerable one when it
-is refused. Refusal precision/recall/F1 treat "refused" as the positive class.
+Accuracy: the share of questions passed, with `askfront eval`'s verdict
+(askfront.evaluation.metrics.passes: a SQuAD-normalized gold answer in the answer, or a
+refusal of an unanswerable question). Refusal precision/recall/F1 treat "refused" as the
+positive class.
 
 With --sweep the retrieved passages are kept and the thresholds are swept over a grid
 (answering is deterministic given the passages), printing the best settings.
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import logging
 import os
 import pickle
@@ -38,10 +38,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from askfront.answer import extractive
-from askfront.answer.extractive import ExtractiveAnswerer, Thresholds
+from askfront.answering.extractive import ExtractiveAnswerer, Thresholds, calibration
 from askfront.assistant import Assistant
 from askfront.config import Settings
+from askfront.evaluation.metrics import RefusalScores, passes, refusal_metrics
+from askfront.evaluation.testset import EvalItem, load_testset
+from askfront.grounding.markers import strip_markers
 from askfront.types import Answer, Passage, Turn
 
 REPO = Path(__file__).resolve().parent.parent
@@ -53,79 +55,56 @@ DATASET = REPO.parent / "shared" / "datasets" / "realtimeqa-2024"
 @dataclass
 class Item:
     set: str
-    question: str
-    answers: list[str]
-    answerable: bool
-    history: list[Turn] = field(default_factory=list)
+    case: EvalItem
     passages: list[Passage] = field(default_factory=list)
 
+    @property
+    def question(self) -> str:
+        return self.case.question
 
-def read_jsonl(path: Path, set_name: str, answerable: bool | None = None) -> list[Item]:
-    items = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
-        items.append(
-            Item(
-                set=set_name,
-                question=row["question"],
-                answers=list(row.get("answers") or []),
-                answerable=bool(row.get("answerable", True)) if answerable is None else answerable,
-                history=list(row.get("history") or []),
-            )
-        )
-    return items
+    @property
+    def history(self) -> list[Turn]:
+        return self.case.turns()
 
 
-def fold(text: str) -> str:
-    return text.lower().replace("’", "'").replace("‘", "'")
+def read_items(path: Path, set_name: str, unanswerable: bool = False) -> list[Item]:
+    """A test set's questions; `unanswerable` marks them all so (asked of another corpus)."""
+    cases = load_testset(path)
+    if unanswerable:
+        cases = [c.model_copy(update={"answerable": False, "answers": []}) for c in cases]
+    return [Item(set_name, c) for c in cases]
 
 
 def correct(item: Item, answer: Answer) -> bool:
-    if not item.answerable:
-        return answer.refused
-    return not answer.refused and any(fold(a) in fold(answer.text) for a in item.answers)
+    """askfront eval's pass/fail verdict (evaluation.metrics.passes)."""
+    text = "" if answer.refused else strip_markers(answer.text)
+    return passes(text, answer.refused, item.case.answers, item.case.answerable)
 
 
 @dataclass
 class Scores:
     n: int
-    accuracy: float
-    refused: int
-    tp: int  # refused and unanswerable
-    fp: int  # refused but answerable
-    fn: int  # answered but unanswerable
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+    accuracy: float  # share of questions passed
+    refusal: RefusalScores
 
     @property
     def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
+        return self.refusal.f1 or 0.0
 
     def line(self, name: str) -> str:
+        r = self.refusal
+        refused = r.tp + r.fp
         return (
-            f"{name:<14} n={self.n:<4} accuracy={self.accuracy:.3f} refused={self.refused:<4} "
-            f"refusal P={self.precision:.3f} R={self.recall:.3f} F1={self.f1:.3f}"
+            f"{name:<14} n={self.n:<4} accuracy={self.accuracy:.3f} refused={refused:<4} "
+            f"refusal P={r.precision or 0:.3f} R={r.recall or 0:.3f} F1={self.f1:.3f}"
         )
 
 
 def score(pairs: Iterable[tuple[Item, Answer]]) -> Scores:
     pairs = list(pairs)
     right = sum(correct(i, a) for i, a in pairs)
-    tp = sum(a.refused and not i.answerable for i, a in pairs)
-    fp = sum(a.refused and i.answerable for i, a in pairs)
-    fn = sum(not a.refused and not i.answerable for i, a in pairs)
-    return Scores(
-        len(pairs), right / len(pairs) if pairs else 0.0, tp + fp, tp, fp, fn
-    )  # fmt: skip
+    refusal = refusal_metrics((i.case.answerable, a.refused) for i, a in pairs)
+    return Scores(len(pairs), right / len(pairs) if pairs else 0.0, refusal)
 
 
 def assistant_for(corpus: Path, index: Path, top_k: int, embeddings: object = None) -> Assistant:
@@ -162,9 +141,9 @@ def report(name: str, pairs: list[tuple[Item, Answer]], verbose: bool) -> Scores
     if verbose:
         for item, answer in pairs:
             if not correct(item, answer):
-                kind = "should refuse" if not item.answerable else "wrong/refused"
+                kind = "should refuse" if not item.case.answerable else "wrong/refused"
                 got = answer.text[:160]
-                print(f"   x [{kind}] {item.question!r} gold={item.answers} -> {got!r}")
+                print(f"   x [{kind}] {item.question!r} gold={item.case.answers} -> {got!r}")
     return s
 
 
@@ -234,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{th.strong_coverage} weak_coverage={th.weak_coverage} dense_support="
         f"{th.dense_support} dense_floor={th.dense_floor} dense_name_relax={th.dense_name_relax} "
         f"second_sentence_ratio={th.second_sentence_ratio} "
-        f"(carried={extractive.CARRIED_WEIGHT}, top_k={args.top_k})"
+        f"(carried={calibration.CARRIED_WEIGHT}, top_k={args.top_k})"
     )
     default_corpus = args.work / "corpus-default"
     if not default_corpus.is_dir():
@@ -243,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     all_items: list[Item] = []
     if args.seed.is_file():
-        seed = read_jsonl(args.seed, "seed")
+        seed = read_items(args.seed, "seed")
         report("seed", run(base, seed), args.verbose)
         all_items += seed
     else:
@@ -251,14 +230,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     rtqa_file = args.dataset / "testset.jsonl"
     if rtqa_file.is_file():
-        off = read_jsonl(rtqa_file, "rtqa@default", answerable=False)
+        off = read_items(rtqa_file, "rtqa@default", unanswerable=True)
         report("rtqa@default", run(base, off), args.verbose)
         all_items += off
         if not args.no_rtqa_corpus:
             big = assistant_for(
                 args.dataset / "corpus", args.work / "index-rtqa", args.top_k, base.embeddings
             )
-            on = read_jsonl(rtqa_file, "rtqa@500")
+            on = read_items(rtqa_file, "rtqa@500")
             pairs = run(big, on)
             report("rtqa@500", pairs, args.verbose)
             all_items += on

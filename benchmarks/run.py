@@ -79,30 +79,28 @@ def _cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _percentile(values: Sequence[float], q: float) -> float | None:
-    if not values:
-        return None
-    import numpy as np
-
-    return float(np.percentile(np.asarray(values, dtype=float), q))
-
-
 def _latency(values: Sequence[float]) -> Json:
+    from askfront.evaluation.metrics import percentile
+
     return {
         "n": len(values),
-        "p50": _percentile(values, 50),
-        "p95": _percentile(values, 95),
+        "p50": percentile(values, 50),
+        "p95": percentile(values, 95),
         "mean": statistics.fmean(values) if values else None,
     }
 
 
 def _rate(hits: Sequence[bool]) -> float | None:
-    return sum(hits) / len(hits) if hits else None
+    from askfront.evaluation.metrics import mean_defined
+
+    return mean_defined(float(h) for h in hits)
 
 
 def _contains_answer(text: str, answers: Sequence[str]) -> bool:
-    low = text.lower()
-    return any(a.lower() in low for a in answers if a)
+    """`askfront eval`'s accuracy: a SQuAD-normalized gold answer, as whole words."""
+    from askfront.evaluation.metrics import answer_accuracy
+
+    return answer_accuracy(text, answers) == 1.0
 
 
 def _count_tokens(texts: Sequence[str]) -> int:
@@ -131,6 +129,8 @@ def _askfront_queries(
 ) -> Json:
     """Retrieval alone (hybrid and dense-only) and whole extractive answers, per question."""
     from askfront.assistant import Assistant
+    from askfront.evaluation.metrics import passes
+    from askfront.grounding.markers import strip_markers
     from askfront.retrieval import SearchOptions
 
     assistant = Assistant(settings, embeddings=embeddings)
@@ -162,7 +162,8 @@ def _askfront_queries(
         t = _now()
         answer = assistant.ask(q["question"])
         lat["ask"].append((_now() - t) * 1000)
-        correct.append(_contains_answer(answer.text, q["answers"]))
+        scored = "" if answer.refused else strip_markers(answer.text)
+        correct.append(passes(scored, answer.refused, q["answers"], answerable=True))
         refused += answer.refused
     out: Json = {f"{m}_ms": _latency(v) for m, v in lat.items()}
     out.update({f"{m}_hit5": _rate(h) for m, h in hits.items()})

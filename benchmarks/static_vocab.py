@@ -7,7 +7,7 @@ word pieces split ("khadka" -> "k", "##had", "##ka") gets a vector of its own. T
 distils two static models from the bundled MiniLM in the same run: askfront's `fast`
 profile model, and one with every corpus word seen at least --min-count times that is not
 already a single word piece. Words come from the articles, never from the questions. Each
-model indexes the corpus and answers the test set through `askfront.evaluation`; the
+model indexes the corpus and answers the test set through `askfront.evaluation.runner`; the
 script prints hit@5, MRR, accuracy and the distillation time of both. One run, no tuning.
 """
 
@@ -40,7 +40,8 @@ def corpus_words(corpus: Path, known: set[str], min_count: int) -> list[str]:
 def evaluate(name: str, embeddings: Any, dataset: Path, work: Path) -> dict[str, Any]:
     from askfront.assistant import Assistant
     from askfront.config import Settings
-    from askfront.evaluation import load_testset, run_eval
+    from askfront.evaluation.runner import run_eval
+    from askfront.evaluation.testset import load_testset
     from askfront.indexer import sync
 
     settings = Settings(

@@ -262,7 +262,7 @@ from langchain_core.messages import BaseMessage  # noqa: E402
 from langchain_core.outputs import ChatGenerationChunk, ChatResult  # noqa: E402
 from pydantic import Field  # noqa: E402
 
-from askfront.answer import Answerer  # noqa: E402
+from askfront.answering.base import Answerer  # noqa: E402
 from askfront.chunking import split_sentences  # noqa: E402
 from askfront.textutil import content_terms  # noqa: E402
 from askfront.types import Chunk, Passage  # noqa: E402

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from askfront.answer import REFUSAL_TEXT
+from askfront.answering.base import REFUSAL_TEXT
 from askfront.assistant import Progress
 from askfront.config import Settings
 from askfront.types import IndexReport

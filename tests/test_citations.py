@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from askfront import citations as C
 from askfront.chunking import chunk_document
 from askfront.config import Settings
 from askfront.documents import load_document
 from askfront.embeddings import get_tokenizer
 from askfront.errors import ConfigError
+from askfront.grounding import markers, verify
+from askfront.grounding.nli import CrossEncoderNLI
 from askfront.types import Passage
 from conftest import DEFAULT_ARTICLE, BagOfWordsEmbeddings, make_passage
 
@@ -53,16 +54,16 @@ def two() -> tuple[list[Passage], list[str]]:
     ],
 )
 def test_parse_markers(text: str, expected: list[int]) -> None:
-    assert C.parse_markers(text) == expected
+    assert markers.parse_markers(text) == expected
 
 
 def test_strip_markers_tidies_spacing() -> None:
-    assert C.strip_markers("Twenty thousand [1] fight [2, 3].") == "Twenty thousand fight."
+    assert markers.strip_markers("Twenty thousand [1] fight [2, 3].") == "Twenty thousand fight."
 
 
 def test_split_answer_keeps_markers_with_their_sentence() -> None:
     text = "First claim [1]. Second claim.[2] Third claim. [3] Fourth claim [1]."
-    assert C.split_answer(text) == [
+    assert markers.split_answer(text) == [
         "First claim [1].",
         "Second claim.[2]",
         "Third claim. [3]",
@@ -71,12 +72,15 @@ def test_split_answer_keeps_markers_with_their_sentence() -> None:
 
 
 def test_split_answer_leading_marker_stays_when_previous_is_cited() -> None:
-    assert C.split_answer("A is true [1]. [2] B is true.") == ["A is true [1].", "[2] B is true."]
+    assert markers.split_answer("A is true [1]. [2] B is true.") == [
+        "A is true [1].",
+        "[2] B is true.",
+    ]
 
 
 def test_split_answer_bullets_and_marker_only_lines() -> None:
     text = "- The legion has 20,000 fighters\n- Most are volunteers\n[1]\n1. Nepalis died [2]"
-    assert C.split_answer(text) == [
+    assert markers.split_answer(text) == [
         "The legion has 20,000 fighters",
         "Most are volunteers [1]",
         "Nepalis died [2]",
@@ -85,11 +89,13 @@ def test_split_answer_bullets_and_marker_only_lines() -> None:
 
 def test_novel_specifics_finds_swapped_numbers_and_names() -> None:
     evidence = "At least 50 American citizens were killed, a Kashmiri man said near Mariupol."
-    assert C.novel_specifics("At least 50 Americans were killed near Mariupol.", evidence) == []
-    assert C.novel_specifics("A man from Kashmir was hurt.", evidence) == []
-    assert C.novel_specifics("At least 5,000 Americans were killed.", evidence) == ["5000"]
-    assert C.novel_specifics("Fighters came from Africa.", evidence) == ["africa"]
-    assert C.novel_specifics("Fifty were killed.", evidence) == []  # number words count
+    assert (
+        verify.novel_specifics("At least 50 Americans were killed near Mariupol.", evidence) == []
+    )
+    assert verify.novel_specifics("A man from Kashmir was hurt.", evidence) == []
+    assert verify.novel_specifics("At least 5,000 Americans were killed.", evidence) == ["5000"]
+    assert verify.novel_specifics("Fighters came from Africa.", evidence) == ["africa"]
+    assert verify.novel_specifics("Fifty were killed.", evidence) == []  # number words count
 
 
 # --- verification --------------------------------------------------------------------------
@@ -98,7 +104,7 @@ def test_novel_specifics_finds_swapped_numbers_and_names() -> None:
 def test_supported_sentence_gets_exact_citation(two: tuple[list[Passage], list[str]]) -> None:
     passages, docs = two
     text = "More than 200 Nepalis have gone to Ukraine's battlefields and 14 were killed [2]."
-    check = C.verify(text, passages, BagOfWordsEmbeddings())
+    check = verify.verify(text, passages, BagOfWordsEmbeddings())
     assert [s.supported for s in check.sentences] == [True]
     assert check.sentences[0].citations == [2]
     assert not check.refused and check.notice is None
@@ -115,7 +121,7 @@ def test_one_citation_per_passage_with_best_sentence(two: tuple[list[Passage], l
         "Some 20,000 foreigners make up Ukraine's international legion [1]. "
         "Zelensky let foreign nationals enter the National Guard [1][2]."
     )
-    check = C.verify(text, passages, BagOfWordsEmbeddings())
+    check = verify.verify(text, passages, BagOfWordsEmbeddings())
     assert [c.n for c in check.citations] == [1, 2]
     for cite in check.citations:
         assert docs[cite.n - 1][cite.start : cite.end] == cite.quote
@@ -129,7 +135,7 @@ def test_out_of_range_citations_are_dropped_and_recorded(
 ) -> None:
     passages, _ = two
     text = "At least 50 American citizens have been killed in Ukraine [1, 7]. Nepal is far [9]."
-    check = C.verify(text, passages, BagOfWordsEmbeddings())
+    check = verify.verify(text, passages, BagOfWordsEmbeddings())
     assert check.dropped == [7, 9]
     assert "[7]" not in check.text and "[9]" not in check.text and "[1]" in check.text
     assert check.sentences[0].citations == [1] and check.sentences[0].text.endswith("[1].")
@@ -148,19 +154,21 @@ def test_uncited_and_off_topic_sentences_are_unsupported(
         "The legion trains in Lviv every winter. "
         "Bananas are a good source of potassium [2]."
     )
-    check = C.verify(text, passages, BagOfWordsEmbeddings())
+    check = verify.verify(text, passages, BagOfWordsEmbeddings())
     flags = [(s.supported, s.citations) for s in check.sentences]
     assert flags == [(True, [1]), (False, []), (False, [2])]
     assert check.sentences[1].support_score == 0.0
-    assert 0.0 <= check.sentences[2].support_score < C.SUPPORT_THRESHOLD
+    assert 0.0 <= check.sentences[2].support_score < verify.SUPPORT_THRESHOLD
     assert not check.refused
     assert check.notice is not None and "2 sentence(s)" in check.notice
 
 
 def test_swapped_number_is_unsupported(two: tuple[list[Passage], list[str]]) -> None:
     passages, _ = two
-    faithful = C.verify("At least 50 American citizens have been killed [1].", passages, None)
-    swapped = C.verify("At least 5,000 American citizens have been killed [1].", passages, None)
+    faithful = verify.verify("At least 50 American citizens have been killed [1].", passages, None)
+    swapped = verify.verify(
+        "At least 5,000 American citizens have been killed [1].", passages, None
+    )
     assert faithful.sentences[0].supported
     assert not swapped.sentences[0].supported
     assert swapped.sentences[0].support_score < faithful.sentences[0].support_score
@@ -168,7 +176,7 @@ def test_swapped_number_is_unsupported(two: tuple[list[Passage], list[str]]) -> 
 
 def test_no_supported_sentence_is_a_refusal(two: tuple[list[Passage], list[str]]) -> None:
     passages, docs = two
-    check = C.verify(
+    check = verify.verify(
         "Bananas are yellow [1].", passages, BagOfWordsEmbeddings(), question="Who won?"
     )
     assert check.refused and not check.explicit_refusal
@@ -192,7 +200,7 @@ def test_model_saying_it_does_not_know_is_a_refusal(
     text: str, two: tuple[list[Passage], list[str]]
 ) -> None:
     passages, _ = two
-    check = C.verify(text, passages, BagOfWordsEmbeddings(), question="Who won the election?")
+    check = verify.verify(text, passages, BagOfWordsEmbeddings(), question="Who won the election?")
     assert check.refused and check.explicit_refusal
     assert check.sentences == [] and check.citations == []
     assert check.related  # the closest passages, for "related reading"
@@ -203,13 +211,13 @@ def test_refusal_wording_inside_a_cited_answer_is_not_a_refusal(
 ) -> None:
     passages, _ = two
     text = "At least 50 American citizens have been killed in Ukraine [1]. It cannot say more."
-    assert not C.verify(text, passages, BagOfWordsEmbeddings()).refused
+    assert not verify.verify(text, passages, BagOfWordsEmbeddings()).refused
 
 
 def test_embeddings_are_computed_in_one_call(two: tuple[list[Passage], list[str]]) -> None:
     passages, _ = two
     emb = BagOfWordsEmbeddings()
-    C.verify("A [1]. B is here [2]. C too [1][2].", passages, emb)
+    verify.verify("A [1]. B is here [2]. C too [1][2].", passages, emb)
     assert emb.calls == 1
 
 
@@ -229,7 +237,7 @@ def test_nli_decides_when_configured(two: tuple[list[Passage], list[str]]) -> No
     passages, _ = two
     text = "At least 50 American citizens have been killed in Ukraine [1]. Nepalis died [2]."
     nli = KeywordNLI("Nepalis")
-    check = C.verify(text, passages, BagOfWordsEmbeddings(), nli=nli)
+    check = verify.verify(text, passages, BagOfWordsEmbeddings(), nli=nli)
     assert [s.supported for s in check.sentences] == [False, True]
     assert check.sentences[0].support_score == pytest.approx(0.05)
     # The premise is the best passage sentence with its neighbours; the hypothesis the claim.
@@ -262,7 +270,7 @@ def _tiny_nli_folder(tmp_path: Path, labels: dict[int, str]) -> Path:
 
 def test_cross_encoder_nli_loads_a_local_folder(tmp_path: Path) -> None:
     folder = _tiny_nli_folder(tmp_path, {0: "contradiction", 1: "entailment", 2: "neutral"})
-    nli = C.CrossEncoderNLI(folder)
+    nli = CrossEncoderNLI(folder)
     assert nli.entail_index == 1
     probs = nli.entailment([("A man sleeps.", "Someone sleeps."), ("A cat.", "A dog.")])
     assert len(probs) == 2 and all(0.0 <= p <= 1.0 for p in probs)
@@ -272,9 +280,9 @@ def test_cross_encoder_nli_loads_a_local_folder(tmp_path: Path) -> None:
 def test_cross_encoder_nli_needs_an_entailment_label(tmp_path: Path) -> None:
     folder = _tiny_nli_folder(tmp_path, {0: "negative", 1: "positive"})
     with pytest.raises(ConfigError, match="entailment"):
-        C.CrossEncoderNLI(folder)
+        CrossEncoderNLI(folder)
     with pytest.raises(ConfigError, match=r"config\.json"):
-        C.CrossEncoderNLI(tmp_path / "missing")
+        CrossEncoderNLI(tmp_path / "missing")
 
 
 # --- calibration with the real model -------------------------------------------------------
@@ -345,12 +353,12 @@ def test_calibration_examples_with_real_model(real_embeddings: Embeddings) -> No
     for claim, anchor, _ in CALIBRATION:
         n = next(i for i, c in enumerate(chunks, 1) if anchor.lower() in c.text.lower())
         text += f"{claim} [{n}]\n"
-    check = C.verify(text, passages, real_embeddings)
+    check = verify.verify(text, passages, real_embeddings)
     assert len(check.sentences) == len(CALIBRATION)
     rows = list(zip(CALIBRATION, check.sentences, strict=True))
     for (claim, _, expected), s in rows:
         print(f"{s.support_score:.3f} {expected!s:5} {claim}")
-        assert C.strip_markers(s.text) == claim
+        assert markers.strip_markers(s.text) == claim
     faithful_missed = [c for (c, _, ok), s in rows if ok and not s.supported]
     unsupported_passed = [c for (c, _, ok), s in rows if not ok and s.supported]
     assert faithful_missed == []

@@ -17,18 +17,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from askfront.answer import REFUSAL_TEXT, extractive
-from askfront.answer.extractive import (
-    CARRIED_WEIGHT,
-    ExtractiveAnswerer,
-    _answer_type,
-    _rarity,
-    _terms,
-)
+from askfront.answering.base import REFUSAL_TEXT
+from askfront.answering.extractive import ExtractiveAnswerer, terms
+from askfront.answering.extractive.calibration import CARRIED_WEIGHT
+from askfront.answering.extractive.question import answer_type
+from askfront.answering.extractive.sentence import sentence_info
+from askfront.answering.extractive.terms import rarity, stems
+from askfront.answering.followup import resolve_query
 from askfront.chunking import chunk_document
 from askfront.config import Settings
 from askfront.embeddings import get_tokenizer
-from askfront.followup import resolve_query
 from askfront.textutil import content_terms, normalize_text
 from askfront.types import Answer, Chunk, Document, Passage, Turn
 from conftest import DEFAULT_ARTICLE
@@ -216,8 +214,8 @@ def test_follow_up_uses_the_previous_turn_at_lower_weight(corpus: Corpus) -> Non
     passages = corpus.retrieve("Nepalis paid")
     weights = flat.analyze("And how much are they paid?", passages, history).weights
     # Weight = role x IDF (flat here) x the word's general rarity.
-    assert weights["pay"] == pytest.approx(_rarity("paid"))  # "paid": the base form's stem
-    assert weights["nepali"] == pytest.approx(CARRIED_WEIGHT * _rarity("nepalis"))
+    assert weights["pay"] == pytest.approx(rarity("paid"))  # "paid": the base form's stem
+    assert weights["nepali"] == pytest.approx(CARRIED_WEIGHT * rarity("nepalis"))
     assert set(weights) == {"pay", "nepali", "fight", "russia"}
 
 
@@ -328,27 +326,27 @@ def test_never_invents_text(
     ],
 )
 def test_answer_type_detection(question: str, kind: str) -> None:
-    assert _answer_type(question) == kind
+    assert answer_type(question) == kind
 
 
 def test_terms_normalize_the_forms_articles_vary() -> None:
-    assert _terms("Macron chose the 37-year-old") == ["macron", "choos", "37", "year", "old"]
-    assert _terms("the 13th state") == ["13", "state"]
-    assert _terms("U.S. troops, US aid, United States") == _terms(
+    assert stems("Macron chose the 37-year-old") == ["macron", "choos", "37", "year", "old"]
+    assert stems("the 13th state") == ["13", "state"]
+    assert stems("U.S. troops, US aid, United States") == stems(
         "America troops, America aid, America"
     )
-    assert _terms("killed, dead, salary") == ["die", "die", "pay"]
+    assert stems("killed, dead, salary") == ["die", "die", "pay"]
 
 
 def test_without_wordfreq_every_word_is_equally_rare(monkeypatch: pytest.MonkeyPatch) -> None:
-    _rarity.cache_clear()
-    monkeypatch.setattr(extractive, "_zipf", lambda: None)
+    rarity.cache_clear()
+    monkeypatch.setattr(terms, "_zipf", lambda: None)
     try:
-        assert _rarity("people") == _rarity("listeria") == 1.0
+        assert rarity("people") == rarity("listeria") == 1.0
     finally:
-        _rarity.cache_clear()
+        rarity.cache_clear()
     monkeypatch.undo()
-    assert _rarity("people") < _rarity("listeria")
+    assert rarity("people") < rarity("listeria")
 
 
 def test_answer_is_compose_of_analyze(corpus: Corpus, answerer: ExtractiveAnswerer) -> None:
@@ -379,7 +377,7 @@ def passage_of(*sentences: str, source: str = "news.md", rank: int = 1) -> Passa
 
 def test_day_and_month_names_are_not_names() -> None:
     # "Monday" is capitalized but answers "when", not "which airline".
-    assert extractive._sentence_info("Officials met on Monday in January.").names == frozenset()
+    assert sentence_info("Officials met on Monday in January.").names == frozenset()
     monday = "Federal officials grounded the planes with loose bolts on Monday."
     united = "Later, United Airlines grounded its planes after finding loose bolts."
     answer = ExtractiveAnswerer().answer(

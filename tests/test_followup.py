@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from askfront.followup import (
+from askfront.answering.followup import (
     MAX_CARRIED_WORDS,
     carried_words,
     is_followup,

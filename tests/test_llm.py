@@ -20,10 +20,11 @@ from typing import Any
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from askfront.answer import REFUSAL_TEXT, Answerer
-from askfront.answer import prompt as P
-from askfront.answer.llm import LLMAnswerer
-from askfront.answer.registry import BACKENDS, get_answerer, register_backend
+from askfront.answering import prompt as P
+from askfront.answering.base import REFUSAL_TEXT, Answerer
+from askfront.answering.llm import LLMAnswerer
+from askfront.answering.registry import BACKENDS, BackendOptions, get_answerer, register_backend
+from askfront.assistant import backend_options
 from askfront.config import Settings
 from askfront.errors import ConfigError, MissingExtraError
 from askfront.types import Answer, Passage, Turn
@@ -253,7 +254,12 @@ def test_unreachable_server_falls_back_with_clear_notice(
 ) -> None:
     url = base.format(_free_port())  # bound then closed: nothing listens there
     settings = Settings(llm=spec, llm_base_url=url, llm_timeout=5)
-    a = get_answerer(settings, extractive=lead_answerer, embeddings=BagOfWordsEmbeddings())
+    a = get_answerer(
+        settings.llm,
+        backend_options(settings),
+        extractive=lead_answerer,
+        embeddings=BagOfWordsEmbeddings(),
+    )
     deltas, final = run(a.stream("How big is the legion?", passages))
     assert deltas == [] and final.mode == "extractive" and lead_answerer.calls == 1
     assert final.notice is not None
@@ -309,7 +315,12 @@ def test_slow_server_times_out_and_falls_back(
 
     with http_server(stall) as (url, bodies):
         settings = Settings(llm=spec, llm_base_url=url + suffix, llm_timeout=0.5)
-        a = get_answerer(settings, extractive=lead_answerer, embeddings=BagOfWordsEmbeddings())
+        a = get_answerer(
+            settings.llm,
+            backend_options(settings),
+            extractive=lead_answerer,
+            embeddings=BagOfWordsEmbeddings(),
+        )
         _, final = run(a.stream("How big is the legion?", passages))
         release.set()
     assert len(bodies) == 1  # no retries
@@ -358,7 +369,12 @@ def test_real_clients_stream_from_a_local_server(
     pieces = ["At least 50 ", "American citizens ", "have been killed ", "in Ukraine [1]."]
     with http_server(lambda h, body: speak(h, pieces)) as (url, bodies):
         settings = Settings(llm=spec, llm_base_url=url + suffix, llm_max_tokens=77)
-        a = get_answerer(settings, extractive=lead_answerer, embeddings=BagOfWordsEmbeddings())
+        a = get_answerer(
+            settings.llm,
+            backend_options(settings),
+            extractive=lead_answerer,
+            embeddings=BagOfWordsEmbeddings(),
+        )
         assert isinstance(a, LLMAnswerer) and a.name == spec
         deltas, final = run(a.stream("How many Americans died?", passages))
     assert deltas == pieces
@@ -422,13 +438,19 @@ def test_extractive_spec_returns_the_extractive_answerer(
     lead_answerer: LeadSentenceAnswerer,
 ) -> None:
     s = Settings()
-    assert get_answerer(s, extractive=lead_answerer, embeddings=None) is lead_answerer
-    assert get_answerer(s, "extractive", extractive=lead_answerer, embeddings=None) is lead_answerer
+    assert (
+        get_answerer(s.llm, backend_options(s), extractive=lead_answerer, embeddings=None)
+        is lead_answerer
+    )
+    assert (
+        get_answerer("extractive", backend_options(s), extractive=lead_answerer, embeddings=None)
+        is lead_answerer
+    )
 
 
 def test_unknown_backend_lists_valid_ones(lead_answerer: LeadSentenceAnswerer) -> None:
     with pytest.raises(ConfigError) as err:
-        get_answerer(Settings(llm="gpt4all:foo"), extractive=lead_answerer, embeddings=None)
+        get_answerer("gpt4all:foo", BackendOptions(), extractive=lead_answerer, embeddings=None)
     assert "gpt4all:foo" in str(err.value)
     for valid in ("extractive", "ollama:MODEL", "openai:MODEL", "local:MODEL"):
         assert valid in str(err.value)
@@ -439,21 +461,23 @@ def test_backend_without_model_is_a_config_error(
     spec: str, lead_answerer: LeadSentenceAnswerer
 ) -> None:
     with pytest.raises(ConfigError, match="needs a model"):
-        get_answerer(Settings(), spec, extractive=lead_answerer, embeddings=None)
+        get_answerer(spec, BackendOptions(), extractive=lead_answerer, embeddings=None)
 
 
 def test_register_backend(
     lead_answerer: LeadSentenceAnswerer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("askfront.answer.registry.BACKENDS", dict(BACKENDS))
+    monkeypatch.setattr("askfront.answering.registry.BACKENDS", dict(BACKENDS))
     made: list[str] = []
 
-    def factory(settings: Settings, arg: str, *, extractive: Answerer, embeddings: Any) -> Answerer:
+    def factory(
+        arg: str, options: BackendOptions, *, extractive: Answerer, embeddings: Any
+    ) -> Answerer:
         made.append(arg)
         return answerer(recording_model("x"), extractive)
 
     register_backend("fake", factory, example="fake:name")
-    a = get_answerer(Settings(), "fake:some:model", extractive=lead_answerer, embeddings=None)
+    a = get_answerer("fake:some:model", BackendOptions(), extractive=lead_answerer, embeddings=None)
     assert isinstance(a, LLMAnswerer) and made == ["some:model"]
 
 
@@ -462,12 +486,12 @@ def test_missing_client_package_names_the_extra(
 ) -> None:
     monkeypatch.setitem(sys.modules, "langchain_ollama", None)  # import now fails
     with pytest.raises(MissingExtraError, match=r"askfront\[llm\]"):
-        get_answerer(Settings(), "ollama:llama3", extractive=lead_answerer, embeddings=None)
+        get_answerer("ollama:llama3", BackendOptions(), extractive=lead_answerer, embeddings=None)
 
 
 def test_local_path_errors(tmp_path: Path, lead_answerer: LeadSentenceAnswerer) -> None:
     def local(arg: str) -> None:
-        get_answerer(Settings(), f"local:{arg}", extractive=lead_answerer, embeddings=None)
+        get_answerer(f"local:{arg}", BackendOptions(), extractive=lead_answerer, embeddings=None)
 
     with pytest.raises(ConfigError, match="No local model"):
         local(str(tmp_path / "missing.gguf"))

@@ -13,14 +13,16 @@ from pathlib import Path
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from askfront.answer.extractive import ExtractiveAnswerer
-from askfront.answer.llm import LLMAnswerer, LocalChatModel
-from askfront.answer.registry import find_smollm2_gguf, get_answerer
+from askfront.answering.extractive import ExtractiveAnswerer
+from askfront.answering.llm import LLMAnswerer
+from askfront.answering.local import LocalChatModel, find_smollm2_gguf
+from askfront.answering.registry import get_answerer
+from askfront.assistant import backend_options
 from askfront.chunking import chunk_document
-from askfront.citations import strip_markers
 from askfront.config import Settings
 from askfront.documents import load_document
 from askfront.embeddings import get_tokenizer
+from askfront.grounding.markers import strip_markers
 from askfront.textutil import content_terms
 from askfront.types import Answer, Document, Passage
 from conftest import DEFAULT_ARTICLE
@@ -61,7 +63,12 @@ def settings(gguf: Path) -> Settings:
 @pytest.fixture(scope="module")
 def answerer(settings: Settings, real_embeddings: Embeddings) -> LLMAnswerer:
     """Loads the model once for the module (later get_answerer calls reuse the weights)."""
-    a = get_answerer(settings, extractive=ExtractiveAnswerer(), embeddings=real_embeddings)
+    a = get_answerer(
+        settings.llm,
+        backend_options(settings),
+        extractive=ExtractiveAnswerer(),
+        embeddings=real_embeddings,
+    )
     assert isinstance(a, LLMAnswerer)
     return a
 
@@ -133,7 +140,12 @@ def test_timeout_of_the_local_model_falls_back(
     article: tuple[Document, list[Passage]],
 ) -> None:
     hurried = settings.model_copy(update={"llm_timeout": 0.05})
-    a = get_answerer(hurried, extractive=ExtractiveAnswerer(), embeddings=real_embeddings)
+    a = get_answerer(
+        hurried.llm,
+        backend_options(hurried),
+        extractive=ExtractiveAnswerer(),
+        embeddings=real_embeddings,
+    )
     assert isinstance(a, LLMAnswerer) and isinstance(a.model, LocalChatModel)
     assert a.model.hf_model is answerer.model.hf_model  # type: ignore[attr-defined]
     items: Iterator[str | Answer] = a.stream(QUESTION, article[1])

@@ -15,30 +15,24 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from askfront.assistant import Assistant
 from askfront.config import Settings
 from askfront.errors import ConfigError, LLMUnavailableError
-from askfront.evaluation import (
+from askfront.evaluation.judge import judge_answer_relevancy, judge_faithfulness
+from askfront.evaluation.metrics import (
     JUDGE_METRICS,
     METRICS,
-    EvalItem,
-    EvalResult,
-    QuestionRecord,
     answer_accuracy,
     check_thresholds,
     citation_precision,
-    compare,
     groundedness,
     holds_evidence,
-    judge_answer_relevancy,
-    judge_faithfulness,
     latency_metrics,
-    load_testset,
     normalize_answer,
     percentile,
     refusal_metrics,
     retrieval_metrics,
-    run_eval,
-    score_answer,
     token_f1,
 )
+from askfront.evaluation.runner import EvalResult, QuestionRecord, compare, run_eval, score_answer
+from askfront.evaluation.testset import EvalItem, load_testset
 from askfront.textutil import normalize_text
 from askfront.types import Answer, AnswerSentence, Chunk, Citation, Passage, Turn
 

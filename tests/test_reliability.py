@@ -28,9 +28,9 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from pypdf import PdfReader, PdfWriter
 
 from askfront import indexer
-from askfront.answer import prompt as P
-from askfront.answer.extractive import ExtractiveAnswerer
-from askfront.answer.llm import LLMAnswerer
+from askfront.answering import prompt as P
+from askfront.answering.extractive import ExtractiveAnswerer
+from askfront.answering.llm import LLMAnswerer
 from askfront.assistant import EMPTY_QUESTION, Assistant
 from askfront.config import Settings
 from askfront.documents import safe_corpus_path

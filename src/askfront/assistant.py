@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from askfront.config import Settings
@@ -16,7 +18,9 @@ from askfront.types import Answer, Document, DocumentRecord, IndexReport, Turn
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
-    from askfront.answer import Answerer
+    from askfront.answering.base import Answerer
+    from askfront.answering.registry import BackendOptions
+    from askfront.grounding.nli import EntailmentScorer
     from askfront.retrieval import Retriever, SearchOptions, SearchResult
 
 logger = logging.getLogger(__name__)
@@ -96,17 +100,20 @@ class Assistant:
         mode = mode or self.settings.llm
         with self._lock:
             if mode not in self._answerers:
-                from askfront.answer.extractive import ExtractiveAnswerer
+                from askfront.answering.extractive import ExtractiveAnswerer
 
                 extractive = self._answerers.get("extractive") or ExtractiveAnswerer(
                     max_sentences=self.settings.max_answer_sentences
                 )
                 self._answerers["extractive"] = extractive
                 if mode != "extractive":
-                    from askfront.answer.registry import get_answerer
+                    from askfront.answering.registry import get_answerer
 
                     self._answerers[mode] = get_answerer(
-                        self.settings, mode, extractive=extractive, embeddings=self.embeddings
+                        mode,
+                        backend_options(self.settings),
+                        extractive=extractive,
+                        embeddings=self.embeddings,
                     )
             return self._answerers[mode]
 
@@ -179,7 +186,7 @@ class Assistant:
         final: Answer | None = None
         # The answerer reads the follow-up itself; it gets the standalone query when an LLM
         # rewrote it, so both backends see what retrieval saw.
-        asked = query if answerer.name != "extractive" else question
+        asked = query if answerer.generative else question
         for event in answerer.stream(asked, result.passages, history):
             if isinstance(event, Answer):
                 final = event
@@ -230,9 +237,9 @@ class Assistant:
         deterministic fallback carries the previous turn's key terms."""
         if not history:
             return question
-        from askfront.followup import resolve_query
+        from askfront.answering.followup import resolve_query
 
-        if answerer.name != "extractive":
+        if answerer.generative:
             condensed = answerer.condense(question, history)
             if condensed != question:
                 return condensed
@@ -286,6 +293,31 @@ class Assistant:
             raise AskfrontError(f"{source!r} is not a file in {self.settings.corpus_dir}/.")
         path.unlink()
         return self.reindex()
+
+
+def backend_options(settings: Settings) -> BackendOptions:
+    """The LLM backend options the settings ask for, with the optional NLI verifier.
+
+    Raises:
+        ConfigError: if ASKFRONT_NLI_MODEL names a folder that holds no NLI model.
+    """
+    from askfront.answering.registry import BackendOptions
+
+    return BackendOptions(
+        base_url=settings.llm_base_url,
+        api_key=settings.llm_api_key,
+        timeout=settings.llm_timeout,
+        max_tokens=settings.llm_max_tokens,
+        nli=_nli(settings.nli_model) if settings.nli_model else None,
+    )
+
+
+@functools.cache
+def _nli(path: Path) -> EntailmentScorer:
+    """One local NLI cross-encoder per folder and process (loading it takes seconds)."""
+    from askfront.grounding.nli import CrossEncoderNLI
+
+    return CrossEncoderNLI(path.expanduser().resolve())
 
 
 def _active_name(settings: Settings) -> str | None:

@@ -245,7 +245,9 @@ def eval_(
     ] = None,
 ) -> None:
     """Evaluate answers on a test set: retrieval, answer, citation, refusal and latency metrics."""
-    from askfront.evaluation import EvalResult, check_thresholds, load_testset, run_eval
+    from askfront.evaluation.metrics import check_thresholds
+    from askfront.evaluation.runner import EvalResult, run_eval
+    from askfront.evaluation.testset import load_testset
 
     settings = _settings(corpus_dir=corpus, index_dir=index_dir, llm=llm)
     with _user_errors():
@@ -271,7 +273,7 @@ def eval_(
             result.save(json_out)
             out.print(f"Results: {json_out}")
         if report:
-            from askfront.report import render_html
+            from askfront.evaluation.report import render_html
 
             report.parent.mkdir(parents=True, exist_ok=True)
             report.write_text(render_html(result, baseline=prev), encoding="utf-8")
@@ -286,8 +288,8 @@ def eval_(
 def _print_eval(result: Any, baseline: Any) -> None:
     from rich.table import Table
 
-    from askfront.evaluation import compare
-    from askfront.report import summary_rows
+    from askfront.evaluation.report import summary_rows
+    from askfront.evaluation.runner import compare
 
     table = Table(title=f"askfront eval: {len(result.records)} questions", header_style="bold")
     for col in ("metric", "value", "baseline", "delta"):

@@ -16,13 +16,18 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from askfront.chunking import split_sentences
-from askfront.errors import ConfigError, MissingExtraError
+from askfront.grounding.markers import (
+    is_refusal,
+    parse_markers,
+    remove_numbers,
+    split_answer,
+    strip_markers,
+)
+from askfront.grounding.nli import EntailmentScorer
 from askfront.textutil import content_terms
 from askfront.types import AnswerSentence, Citation, Passage
 
@@ -51,15 +56,6 @@ NOVEL_SPECIFIC_FACTOR = 0.5
 # With an NLI model the entailment probability decides: its usual decision point.
 ENTAILMENT_THRESHOLD = 0.5
 NLI_CONTEXT_SENTENCES = 1  # passage sentences on each side of the best match, as NLI premise
-
-# [3], [1, 2], [1; 2], [1-3], [Passage 2]; adjacent groups like [1][2] are matched one by one.
-_NUMS = r"\d+(?:\s*(?:[,;]|-|–|and)\s*\d+)*"
-MARKER = re.compile(rf"\[\s*(?:passages?\s*)?({_NUMS})\s*\]", re.IGNORECASE)
-_LEADING_MARKERS = re.compile(rf"^(?:\s*\[\s*(?:passages?\s*)?{_NUMS}\s*\])+", re.IGNORECASE)
-# Markers written after the full stop ("Claim.[1] Next claim") end the sentence there.
-_TRAILING_MARKERS = re.compile(
-    rf"[.!?…][\"'”’)]*(?:\s*\[\s*(?:passages?\s*)?{_NUMS}\s*\])+(?=\s+\S)", re.IGNORECASE
-)
 _NUMBER = re.compile(r"\d+(?:[,.]\d+)*")
 _NAME = re.compile(r"(?<![\w'’.])[A-Z](?:[\w'’-]|\.(?=\w))*")
 _NUMBER_WORDS = {
@@ -81,24 +77,7 @@ _NUMBER_WORDS.update(
     thousand="1000",
     dozen="12",
 )
-_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
-_SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?…])")
-_REFUSAL = re.compile(
-    r"\b(?:articles?|passages?|sources?|texts?|context)\b[^.]{0,40}\b(?:do(?:es)?\s*n[o']?t|"
-    r"do not|does not|did not|fail to)\s+(?:say|contain|mention|provide|include|answer|specify|"
-    r"state|give|address)"
-    r"|\bno (?:relevant )?information\b"
-    r"|\bnot (?:mentioned|stated|specified|provided|covered) in the (?:articles?|passages?)"
-    r"|\b(?:cannot|can't|can not|unable to) (?:answer|find|determine|tell)",
-    re.IGNORECASE,
-)
 RELATED_PASSAGES = 3
-
-
-class EntailmentScorer(Protocol):
-    """Scores whether each premise entails its hypothesis, as a probability in [0, 1]."""
-
-    def entailment(self, pairs: Sequence[tuple[str, str]]) -> list[float]: ...
 
 
 @dataclass
@@ -126,70 +105,6 @@ class Verification:
             n = sum(not s.supported for s in self.sentences)
             notes.append(f"{n} sentence(s) of the answer are not supported by the cited passages.")
         return " ".join(notes) or None
-
-
-def parse_markers(text: str) -> list[int]:
-    """Passage numbers cited in `text`, in order of first appearance: "[1, 3][2]" -> [1, 3, 2]."""
-    out: list[int] = []
-    for m in MARKER.finditer(text):
-        for n in _expand(m.group(1)):
-            if n not in out:
-                out.append(n)
-    return out
-
-
-def _expand(body: str) -> list[int]:
-    nums: list[int] = []
-    for part in re.split(r"\s*(?:[,;]|\band\b)\s*", body.strip()):
-        span = re.fullmatch(r"(\d+)\s*[-–]\s*(\d+)", part)
-        if span:
-            lo, hi = int(span.group(1)), int(span.group(2))
-            # A short ascending range is "1-3"; anything else is read as two numbers.
-            nums.extend(range(lo, hi + 1) if 0 <= hi - lo < 10 else (lo, hi))
-        elif part.isdigit():
-            nums.append(int(part))
-    return nums
-
-
-def strip_markers(text: str) -> str:
-    """The sentence without [n] markers, with spacing before punctuation tidied."""
-    out = MARKER.sub("", text)
-    return _SPACE_BEFORE_PUNCT.sub(r"\1", " ".join(out.split()))
-
-
-def split_answer(text: str) -> list[str]:
-    """The answer's sentences, each keeping the markers that belong to it.
-
-    Uses askfront.chunking.split_sentences, then handles how models place markers: after the
-    full stop ("Claim.[1] Next"), or opening the next sentence ("Claim. [1] Next [2].") -
-    leading markers go to the previous sentence when that one cites nothing itself.
-    """
-    pieces: list[str] = []
-    for line in text.splitlines():
-        line = _BULLET.sub("", line)
-        for a, b in split_sentences(line):
-            piece = line[a:b]
-            pos = 0
-            for m in _TRAILING_MARKERS.finditer(piece):
-                pieces.append(piece[pos : m.end()].strip())
-                pos = m.end()
-            pieces.append(piece[pos:].strip())
-    sentences: list[str] = []
-    for piece in pieces:
-        lead = _LEADING_MARKERS.match(piece)
-        if lead and sentences and not MARKER.search(sentences[-1]):
-            sentences[-1] = f"{sentences[-1]} {lead.group(0).strip()}"
-            piece = piece[lead.end() :].strip()
-        if strip_markers(piece).strip(" .,;:!?…"):
-            sentences.append(piece)
-        elif piece and sentences:
-            sentences[-1] = f"{sentences[-1]} {piece}"  # markers-only piece: keep with previous
-    return sentences
-
-
-def is_refusal(sentence: str) -> bool:
-    """Whether the sentence says the articles don't hold the answer."""
-    return bool(_REFUSAL.search(strip_markers(sentence)))
 
 
 def _passage_sentences(p: Passage) -> list[tuple[int, int, str]]:
@@ -305,7 +220,7 @@ def verify(
         valid = [n for n in cited if 1 <= n <= len(passages)]
         bad = [n for n in cited if n not in valid]
         dropped.extend(n for n in bad if n not in dropped)
-        shown = _remove_numbers(raw, set(bad)) if bad else raw
+        shown = remove_numbers(raw, set(bad)) if bad else raw
         parsed.append((shown, strip_markers(raw), valid))
 
     cited_ns = sorted({n for _, _, valid in parsed for n in valid})
@@ -375,7 +290,7 @@ def verify(
     refused = explicit or not any(s.supported for s in sentences)
     shown_text = text.strip()
     if dropped:
-        shown_text = _remove_numbers(shown_text, set(dropped))
+        shown_text = remove_numbers(shown_text, set(dropped))
     result = Verification(
         text=shown_text,
         sentences=[] if explicit else sentences,
@@ -396,42 +311,3 @@ def _evidence(p: Passage) -> str:
 def _window(sents: list[tuple[int, int, str]], j: int) -> str:
     lo, hi = max(0, j - NLI_CONTEXT_SENTENCES), j + NLI_CONTEXT_SENTENCES + 1
     return " ".join(t for _, _, t in sents[lo:hi])
-
-
-def _remove_numbers(text: str, bad: set[int]) -> str:
-    """Drop the numbers in `bad` from every marker; a marker left empty goes entirely."""
-
-    def fix(m: re.Match[str]) -> str:
-        keep = [n for n in _expand(m.group(1)) if n not in bad]
-        return "[" + ", ".join(map(str, keep)) + "]" if keep else ""
-
-    out = MARKER.sub(fix, text)
-    return _SPACE_BEFORE_PUNCT.sub(r"\1", re.sub(r"[ \t]{2,}", " ", out)).strip()
-
-
-class CrossEncoderNLI:
-    """Entailment probabilities from a local sentence-transformers NLI CrossEncoder folder
-    (e.g. cross-encoder/nli-deberta-v3-xsmall saved to disk). Never downloads anything."""
-
-    def __init__(self, path: Path | str) -> None:
-        try:
-            from sentence_transformers import CrossEncoder
-        except ImportError as exc:  # pragma: no cover - core dependency
-            raise MissingExtraError("sentence-transformers", "default") from exc
-        path = Path(path).expanduser()
-        if not (path / "config.json").is_file():
-            raise ConfigError(f"NLI model folder {path} has no config.json.")
-        self.model = CrossEncoder(str(path), device="cpu", local_files_only=True)
-        labels = {int(k): str(v).lower() for k, v in self.model.config.id2label.items()}
-        hits = [i for i, name in labels.items() if name.startswith("entail")]
-        if not hits:
-            raise ConfigError(
-                f"NLI model {path} has no 'entailment' label (labels: {sorted(labels.values())})."
-            )
-        self.entail_index = hits[0]
-
-    def entailment(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
-        if not pairs:
-            return []
-        probs = self.model.predict(list(pairs), apply_softmax=True, convert_to_numpy=True)
-        return [float(row[self.entail_index]) for row in np.atleast_2d(probs)]

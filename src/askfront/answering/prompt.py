@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from askfront.answer import REFUSAL_TEXT
+from askfront.answering.base import REFUSAL_TEXT
 from askfront.types import Passage, Turn
 
 PASSAGES_OPEN = "<passages>"

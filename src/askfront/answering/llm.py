@@ -11,23 +11,20 @@ from __future__ import annotations
 import logging
 import queue
 import re
-import threading
 import time
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from langchain_core.language_models.chat_models import BaseChatModel, generate_from_stream
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, SystemMessage
-from langchain_core.outputs import ChatGenerationChunk, ChatResult
-from pydantic import ConfigDict
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import BaseMessage
 
-from askfront.answer import REFUSAL_TEXT, Answerer
-from askfront.answer.prompt import build_messages, condense_messages
-from askfront.citations import EntailmentScorer, verify
+from askfront.answering.base import REFUSAL_TEXT, Answerer
+from askfront.answering.prompt import build_messages, condense_messages
+from askfront.grounding.nli import EntailmentScorer
+from askfront.grounding.verify import verify
 from askfront.types import Answer, Passage, Turn
 
 if TYPE_CHECKING:
-    from langchain_core.callbacks import CallbackManagerForLLMRun
     from langchain_core.embeddings import Embeddings
 
 logger = logging.getLogger(__name__)
@@ -52,6 +49,8 @@ class LLMAnswerer(Answerer):
         condense_model: a cheaper configuration of the model for rewriting follow-ups.
         nli: optional entailment scorer for verification.
     """
+
+    generative = True
 
     def __init__(
         self,
@@ -102,7 +101,7 @@ class LLMAnswerer(Answerer):
         parts: list[str] = []
         try:
             for chunk in self.model.stream(build_messages(question, passages, history)):
-                delta = _text(chunk)
+                delta = message_text(chunk)
                 if delta:
                     parts.append(delta)
                     yield delta
@@ -150,7 +149,9 @@ class LLMAnswerer(Answerer):
         except Exception as exc:
             logger.warning("Condensing the question with %s failed: %r", self.spec, exc)
             return question
-        lines = [ln.strip() for ln in _THINK.sub("", _text(reply)).splitlines() if ln.strip()]
+        lines = [
+            ln.strip() for ln in _THINK.sub("", message_text(reply)).splitlines() if ln.strip()
+        ]
         if not lines:
             return question
         out = _CONDENSE_PREFIX.sub("", lines[0]).strip().strip("\"'“”").strip()
@@ -181,7 +182,7 @@ class LLMAnswerer(Answerer):
 _FALLBACK = "showing the extractive answer instead."
 
 
-def _text(message: BaseMessage) -> str:
+def message_text(message: BaseMessage) -> str:
     """The text of a message or chunk, whether its content is a string or content blocks."""
     content = message.content
     if isinstance(content, str):
@@ -220,132 +221,3 @@ def _reason(chain: list[BaseException]) -> str:
         if text:
             return text[:200]
     return type(chain[0]).__name__
-
-
-class LocalChatModel(BaseChatModel):
-    """An in-process transformers causal LM (e.g. a GGUF file) as a LangChain chat model.
-
-    Hand-written instead of langchain_huggingface's ChatHuggingFace(HuggingFacePipeline):
-    that pipeline's streaming runs generation in a thread it never stops (an abandoned or
-    timed-out answer keeps both CPU cores busy until max tokens), and an error inside that
-    thread leaves the reader waiting out a hard-coded 60 s streamer timeout. Here a stopping
-    criterion ends generation at the deadline or when the reader goes away, and generation
-    errors are re-raised to the reader at once.
-    """
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    hf_model: Any
-    tokenizer: Any
-    model_name: str = "local"
-    max_new_tokens: int = 256
-    timeout: float = 60.0
-    repetition_penalty: float = 1.1  # small models loop without it
-    lock: Any = None  # shared per loaded model: one generation at a time on a small CPU
-
-    @property
-    def _llm_type(self) -> str:
-        return "askfront-local-transformers"
-
-    @property
-    def _identifying_params(self) -> dict[str, Any]:
-        return {"model_name": self.model_name, "max_new_tokens": self.max_new_tokens}
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
-
-    def _stream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> Iterator[ChatGenerationChunk]:
-        import torch
-        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
-
-        chat = [{"role": _role(m), "content": _text(m)} for m in messages]
-        inputs = self.tokenizer.apply_chat_template(
-            chat, add_generation_prompt=True, return_tensors="pt", return_dict=True
-        )
-        deadline = time.monotonic() + self.timeout
-        cancel = threading.Event()
-        timed_out = threading.Event()
-
-        class _StopWhenDone(StoppingCriteria):
-            def __call__(self, input_ids: Any, scores: Any, **kw: Any) -> Any:
-                if time.monotonic() > deadline:
-                    timed_out.set()
-                done = cancel.is_set() or timed_out.is_set()
-                return torch.full((input_ids.shape[0],), done, dtype=torch.bool)
-
-        # A short queue timeout lets the reader poll the deadline: generation cannot be stopped
-        # during prompt processing (seconds on a busy CPU), but the reader need not wait for it.
-        streamer = TextIteratorStreamer(
-            self.tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=0.2
-        )
-        errors: list[BaseException] = []
-        lock = self.lock or threading.Lock()
-
-        def run() -> None:
-            try:
-                with lock:
-                    if cancel.is_set():
-                        streamer.end()
-                        return
-                    self.hf_model.generate(
-                        **inputs,
-                        streamer=streamer,
-                        max_new_tokens=kwargs.get("max_new_tokens", self.max_new_tokens),
-                        do_sample=False,
-                        repetition_penalty=self.repetition_penalty,
-                        stopping_criteria=StoppingCriteriaList([_StopWhenDone()]),
-                        pad_token_id=self.tokenizer.eos_token_id,
-                    )
-            except BaseException as exc:  # handed to the reader, which re-raises it
-                errors.append(exc)
-                streamer.end()
-
-        # Not a daemon: at interpreter exit a daemon thread inside torch aborts the process
-        # ("terminate called..."); this one ends within a token once `cancel` is set.
-        threading.Thread(target=run, name="askfront-local-llm", daemon=False).start()
-        full, sent = "", 0
-        too_slow = f"the local model gave no complete answer within {self.timeout:g} s"
-        try:
-            while True:
-                try:
-                    piece = next(streamer)
-                except StopIteration:
-                    break
-                except queue.Empty:
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(too_slow) from None
-                    continue
-                full += piece
-                cut = min((i for s in stop or () if (i := full.find(s, sent)) >= 0), default=-1)
-                text = full[sent:cut] if cut >= 0 else full[sent:]
-                sent += len(text)
-                if text:
-                    yield ChatGenerationChunk(message=AIMessageChunk(content=text))
-                if cut >= 0:
-                    break
-        finally:
-            cancel.set()  # stops generation if the reader leaves early (or hit a stop string)
-        if errors:
-            raise errors[0]
-        if timed_out.is_set():
-            raise TimeoutError(too_slow)
-
-
-def _role(message: BaseMessage) -> str:
-    if isinstance(message, SystemMessage):
-        return "system"
-    if isinstance(message, AIMessage):
-        return "assistant"
-    return "user"

@@ -1,8 +1,8 @@
-"""Answer backends: turn a question and retrieved passages into a cited Answer.
+"""The seam every answer backend plugs into: `Answerer`, and the refusal text they share.
 
-Every backend subclasses `Answerer`. Backends are looked up by the prefix of the
-`llm` setting (extractive | ollama:MODEL | openai:MODEL | local:PATH), the same way
-for built-in ones and any registered later.
+Every backend subclasses `Answerer`, the built-in ones included. `registry` looks them up
+by the prefix of the `llm` setting (extractive | ollama:MODEL | openai:MODEL | local:PATH),
+the same way for built-in ones and any registered later.
 """
 
 from __future__ import annotations
@@ -19,6 +19,10 @@ class Answerer(ABC):
     """Base class of answer backends."""
 
     name: str = "answerer"
+    # Capability: writes answers with a language model. Such a backend condenses follow-ups
+    # itself and answers the standalone query retrieval used; a quoting one reads the
+    # follow-up as asked.
+    generative: bool = False
 
     @abstractmethod
     def answer(
@@ -39,5 +43,6 @@ class Answerer(ABC):
         return question
 
 
-# name prefix -> factory(settings, spec_after_colon) ; filled by askfront.answer.registry
+# factory(text after the prefix's colon, BackendOptions, *, extractive=, embeddings=);
+# registered by prefix in askfront.answering.registry
 AnswererFactory = Callable[..., Answerer]

@@ -1,0 +1,319 @@
+"""The offline answerer: the best sentences of the retrieved passages, quoted verbatim.
+
+No model runs at query time (the whole ask() has a budget of ~30 ms): sentences are scored
+by IDF-weighted overlap of the question's content terms, a proximity bonus, the
+passage's retrieval rank, and whether the sentence holds the kind of token the question
+asks for (a number for "how many", a name for "who", ...). Further sentences are quoted
+only if they offer another possible answer (a name or number the quoted ones lack), so a
+wrong first pick can be made up for rather than repeated. When no sentence supports an
+answer, the answerer refuses and lists the closest passages as related reading.
+
+Follow-ups are read with `askfront.answering.followup`: the question's own terms count fully, the
+terms carried over from the previous user turn at CARRIED_WEIGHT.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from askfront.answering.base import REFUSAL_TEXT, Answerer
+from askfront.answering.extractive.calibration import (
+    DUPLICATE_JACCARD,
+    FILLER_WEIGHT,
+    LEAD_SENTENCES,
+    NUMBER_NAME_WEIGHT,
+    REPEAT_PENALTY,
+    SHORT_PENALTY,
+    W_CONTEXT,
+    W_COVERAGE,
+    W_DENSITY,
+    W_LEAD,
+    W_RANK,
+    W_SALIENCE,
+    W_TYPE,
+    Thresholds,
+)
+from askfront.answering.extractive.question import analyze_question
+from askfront.answering.extractive.sentence import (
+    Candidate,
+    is_focused,
+    name_salience,
+    offered_answers,
+    sentence_info,
+    type_score_of,
+)
+from askfront.answering.extractive.terms import Matcher, jaccard, local_idf, rarity, span_density
+from askfront.answering.followup import carried_words
+from askfront.types import Answer, AnswerSentence, Citation, Passage, Turn
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Analysis:
+    """Everything the answerer computed for one question (for calibration and debugging)."""
+
+    qtype: str
+    weights: dict[str, float]  # stem -> final weight (role x IDF x rarity)
+    names: dict[str, str]
+    candidates: list[Candidate] = field(default_factory=list)
+    informative: int = 0  # question terms that are not boilerplate
+    missing_names: list[str] = field(default_factory=list)
+
+    @property
+    def best(self) -> Candidate | None:
+        admissible = [c for c in self.candidates if c.admissible]
+        return max(admissible, key=lambda c: c.score) if admissible else None
+
+    def features(self) -> dict[str, Any]:
+        top = max(self.candidates, key=lambda c: c.score) if self.candidates else None
+        return {
+            "qtype": self.qtype,
+            "answerable": self.best is not None,
+            "top_score": round(top.score, 3) if top else 0.0,
+            "top_coverage": round(top.context, 3) if top else 0.0,
+            "top_name_coverage": round(top.name_coverage, 3) if top else 0.0,
+            "missing_names": self.missing_names,
+        }
+
+
+class ExtractiveAnswerer(Answerer):
+    """Quotes the 1..max_sentences best sentences verbatim, or refuses honestly.
+
+    Args:
+        max_sentences: how many sentences an answer may quote.
+        idf: optional corpus-wide IDF of a stem (askfront.textutil.content_terms form);
+            without it IDF is computed over the candidate sentences of each question.
+        thresholds: refusal thresholds; the calibrated defaults otherwise.
+    """
+
+    name = "extractive"
+
+    def __init__(
+        self,
+        max_sentences: int = 2,
+        *,
+        idf: Callable[[str], float] | None = None,
+        thresholds: Thresholds | None = None,
+    ) -> None:
+        if max_sentences < 1:
+            raise ValueError("max_sentences must be at least 1")
+        self.max_sentences = max_sentences
+        self.idf = idf
+        self.thresholds = thresholds or Thresholds()
+
+    def with_thresholds(self, **changes: float) -> ExtractiveAnswerer:
+        """A copy with some thresholds changed (for calibration sweeps)."""
+        return ExtractiveAnswerer(
+            self.max_sentences, idf=self.idf, thresholds=replace(self.thresholds, **changes)
+        )
+
+    def condense(self, question: str, history: Sequence[Turn]) -> str:
+        from askfront.answering.followup import resolve_query
+
+        return resolve_query(question, history)
+
+    # -- scoring --------------------------------------------------------------------------
+    def analyze(
+        self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()
+    ) -> Analysis:
+        """Score every sentence of `passages` against `question`. Thresholds play no part
+        here (see `decide`), so a calibration sweep analyzes each question once."""
+        q = analyze_question(question, carried_words(question, history))
+        candidates: list[Candidate] = []
+        by_passage: list[list[Candidate]] = []
+        seen: set[tuple[str, int, int]] = set()
+        for i, p in enumerate(passages):
+            chunk, group = p.chunk, []
+            for s, e in chunk.sentences:
+                key = (chunk.source, s, e)
+                if key in seen:  # overlapping chunks repeat sentences
+                    continue
+                seen.add(key)
+                text = chunk.text[s - chunk.start : e - chunk.start]
+                group.append(Candidate(i, s, e, text, sentence_info(text), dense=p.dense_score))
+            by_passage.append(group)
+            candidates.extend(group)
+
+        idf = self.idf or local_idf([c.info.term_set for c in candidates])
+        weights = {t: role * idf(t) * rarity(q.forms.get(t, t)) for t, role in q.weights.items()}
+        total = sum(weights.values())
+        informative = {t for t, role in q.weights.items() if role > FILLER_WEIGHT}
+        analysis = Analysis(q.qtype, weights, q.names, candidates, informative=len(informative))
+        if not candidates or total <= 0:
+            analysis.missing_names = list(q.names.values())
+            return analysis
+
+        # Numbers count half: articles write them in many ways ("Aug. 15-18", "15th").
+        name_weight = {t: weights[t] * (NUMBER_NAME_WEIGHT if t[0].isdigit() else 1.0)
+                       for t in q.names}  # fmt: skip
+        name_total = sum(name_weight.values())
+        match = Matcher(weights, frozenset().union(*(c.info.term_set for c in candidates)))
+
+        def name_share(terms: frozenset[str]) -> float:
+            if name_total <= 0:
+                return 1.0
+            return sum(w for t, w in name_weight.items() if match(t, terms)) / name_total
+
+        lowered = question.lower()
+        known = frozenset().union(*(c.info.names for c in candidates))
+        salience = name_salience(q, candidates, known)
+        found: set[str] = set()
+        for i, group in enumerate(by_passage):
+            passage_terms = frozenset().union(*(c.info.term_set for c in group))
+            found |= {t for t in q.names if match(t, passage_terms)}
+            name_cov = name_share(passage_terms)
+            for j, c in enumerate(group):
+                near = c.info.term_set.union(
+                    *(n.info.term_set for n in group[max(0, j - 1) : j + 2])
+                )
+                own = {t: match(t, c.info.term_set) for t in weights}
+                near_match = {t: match(t, near) for t in weights}
+                c.coverage = sum(weights[t] * m for t, m in own.items()) / total
+                c.context = max(
+                    c.coverage, sum(weights[t] * m for t, m in near_match.items()) / total
+                )
+                c.matched = sum(1 for t, m in near_match.items() if m and t in informative)
+                c.name_coverage = name_cov
+                c.focused = is_focused(q, near, match)
+                c.type_score = type_score_of(q.qtype, c.info, q, lowered, known)
+                c.offers = offered_answers(q, c, lowered, known)
+                c.density = span_density(c.info.terms, {t for t, m in own.items() if m})
+                c.novelty = sum(1 for t in c.info.term_set if t not in match.related)
+                c.score = (
+                    W_COVERAGE * c.coverage
+                    + W_CONTEXT * c.context
+                    + W_TYPE * c.type_score
+                    + W_DENSITY * c.density
+                    + W_RANK / (1 + i)
+                    + (W_LEAD if passages[i].chunk.index == 0 and j < LEAD_SENTENCES else 0.0)
+                    + W_SALIENCE * salience.get(id(c), 0.0)
+                )
+                if c.novelty == 0 and c.type_score == 0:
+                    c.score *= REPEAT_PENALTY
+                if c.info.n_words < 4:
+                    c.score *= SHORT_PENALTY
+        analysis.missing_names = [w for t, w in q.names.items() if t not in found]
+        return analysis
+
+    def decide(self, analysis: Analysis) -> list[Candidate]:
+        """Mark the admissible sentences under these thresholds; return those to quote
+        (best first). Empty means refuse."""
+        for c in analysis.candidates:
+            c.admissible = self._admissible(c, analysis)
+        return self._select(analysis)
+
+    def _admissible(self, c: Candidate, a: Analysis) -> bool:
+        """Whether sentence `c` may be quoted as an answer to the analyzed question."""
+        th = self.thresholds
+        if c.coverage <= 0 or c.novelty == 0 or not c.focused:
+            return False
+        relaxed = c.dense is not None and c.dense >= th.dense_name_relax
+        if c.name_coverage < th.min_name_coverage * (0.5 if relaxed else 1.0):
+            return False
+        # One shared word is chance when the question has three or more ("Which city was
+        # rocked by a bridge collapse?" vs "raids ... in various cities").
+        if c.matched < 2 and a.informative >= 3:
+            return False
+        # A "how many" question is not answered by a sentence without a number, however
+        # well it matches.
+        if a.qtype != "other" and c.type_score < 0.5:
+            return False
+        if c.context >= th.strong_coverage:
+            return True
+        if c.dense is not None and c.dense < th.dense_floor:
+            return False
+        vouched = c.dense is not None and c.dense >= th.dense_support
+        return c.context >= th.weak_coverage and (a.qtype != "other" or vouched)
+
+    # -- answering ------------------------------------------------------------------------
+    def answer(
+        self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()
+    ) -> Answer:
+        analysis = self.analyze(question, passages, history)
+        result = self.compose(analysis, passages)
+        logger.debug("extractive %r: %s", question, analysis.features())
+        return result
+
+    def compose(self, analysis: Analysis, passages: Sequence[Passage]) -> Answer:
+        """The Answer for an analysis of `passages`: quotes, or an honest refusal."""
+        chosen = self.decide(analysis)
+        if not chosen:
+            return self._refusal(analysis, passages)
+        citations, sentences, parts = [], [], []
+        for n, c in enumerate(chosen, start=1):
+            citations.append(_cite(n, passages[c.passage], c, c.score))
+            sentences.append(AnswerSentence(c.text, [n], supported=True, support_score=c.score))
+            parts.append(f"{c.text} [{n}]")
+        return Answer(
+            text=" ".join(parts),
+            citations=citations,
+            sentences=sentences,
+            mode="extractive",
+            passages=list(passages),
+        )
+
+    def stream(
+        self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()
+    ) -> Iterator[str | Answer]:
+        """Yield the answer sentence by sentence, then the Answer."""
+        result = self.answer(question, passages, history)
+        if result.refused or not result.sentences:
+            yield result.text
+        else:
+            for k, s in enumerate(result.sentences):
+                yield f"{' ' if k else ''}{s.text} [{s.citations[0]}]"
+        yield result
+
+    def _select(self, analysis: Analysis) -> list[Candidate]:
+        best = analysis.best
+        if best is None:
+            return []
+        chosen = [best]
+        floor = best.score * self.thresholds.second_sentence_ratio
+        ranked = sorted(
+            (c for c in analysis.candidates if c.admissible and c is not best),
+            key=lambda c: -c.score,
+        )
+        offered = set(best.offers)
+        for c in ranked:
+            if len(chosen) >= self.max_sentences or c.score < floor:
+                break
+            if any(jaccard(c.info.term_set, o.info.term_set) >= DUPLICATE_JACCARD for o in chosen):
+                continue
+            # For a question asking for a name or a number, a further sentence must offer
+            # another possible answer: if the best sentence's answer is wrong, a sentence
+            # repeating it does not help, one naming a rival might.
+            if analysis.qtype != "other" and c.offers <= offered:
+                continue
+            offered |= c.offers
+            chosen.append(c)
+        return chosen
+
+    def _refusal(self, analysis: Analysis, passages: Sequence[Passage]) -> Answer:
+        text = REFUSAL_TEXT
+        if analysis.missing_names and passages:
+            listed = ", ".join(f"“{w}”" for w in analysis.missing_names[:3])
+            text += f" None of the closest passages mention {listed}."
+        related: list[Citation] = []
+        by_passage: dict[int, Candidate] = {}
+        for c in analysis.candidates:
+            if c.passage not in by_passage or c.score > by_passage[c.passage].score:
+                by_passage[c.passage] = c
+        for i in sorted(by_passage)[:3]:
+            related.append(_cite(len(related) + 1, passages[i], by_passage[i], passages[i].score))
+        return Answer(
+            text=text,
+            refused=True,
+            related=related,
+            mode="extractive",
+            passages=list(passages),
+        )
+
+
+def _cite(n: int, p: Passage, c: Candidate, score: float) -> Citation:
+    # Offsets are the sentence's own, absolute in the document text: text[start:end] == quote.
+    return Citation(n, p.source, p.title, p.date, c.start, c.end, c.text, score, p.chunk.page)

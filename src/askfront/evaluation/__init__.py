@@ -1,0 +1,6 @@
+"""Evaluation: score answers against a test set.
+
+`testset` reads the JSONL questions, `metrics` defines every metric (the one definition,
+also used by the benchmarks), `runner` asks and scores the questions and compares runs,
+`judge` is the optional LLM judge, and `report` with `plots` writes the HTML page.
+"""
