@@ -137,7 +137,9 @@ class FakeAssistant(Assistant):
     def modes(self) -> list[str]:
         return ["extractive", "fake:llm"]
 
-    def reindex(self, *, full: bool = False, progress: Progress | None = None) -> IndexReport:
+    def reindex(
+        self, *, full: bool = False, progress: Progress | None = None, wait: bool = False
+    ) -> IndexReport:
         files = sorted(p for p in self.settings.corpus_dir.iterdir() if p.suffix in (".md", ".txt"))
         before, after = self.indexed, {}
         reports = []
