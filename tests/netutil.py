@@ -36,8 +36,11 @@ class AppProcess:
 
 
 @contextmanager
-def serve_app(settings: Settings, root: Path) -> Iterator[AppProcess]:
-    """`python app.py` on a free loopback port over `settings`' corpus and index folders.
+def serve_app(
+    settings: Settings, root: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[AppProcess]:
+    """`python app.py` on a free loopback port over `settings`' corpus and index folders
+    (plus `extra_env`).
 
     Yields once the page answers HTTP 200; the process is stopped on exit. It runs in
     `root` (so no stray .env from the checkout changes its settings) and logs there.
@@ -53,6 +56,7 @@ def serve_app(settings: Settings, root: Path) -> Iterator[AppProcess]:
         "ANONYMIZED_TELEMETRY": "False",
         "GRADIO_ANALYTICS_ENABLED": "False",
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     }
     log = root / "server.log"
     url = f"http://127.0.0.1:{port}/"

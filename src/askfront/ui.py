@@ -11,6 +11,7 @@ import ipaddress
 import logging
 import os
 import re
+import signal
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -842,4 +843,16 @@ def serve(settings: Settings, *, assistant: Assistant | None = None) -> None:
             "(askfront serve --port)."
         ) from None
     print(f"* Running on local URL:  {app.local_url}  (Ctrl+C to stop)", flush=True)
+    _stop_on_sigterm()
     app.block_thread()
+
+
+def _stop_on_sigterm() -> None:
+    """`kill` stops the server as Ctrl+C does, so Gradio deletes this server's temporary
+    upload files (delete_cache) on the way out instead of leaving them behind."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)

@@ -72,14 +72,15 @@ class HostPolicy:
             any_host="*" in entries,
         )
 
-    def _trusted(self, name: str) -> bool:
-        return self.any_host or name in self.extra or name.endswith(self.suffixes or ("\0",))
+    def _named(self, name: str) -> bool:
+        """Named in ASKFRONT_ALLOWED_HOSTS (not just by "*")."""
+        return name in self.extra or (bool(self.suffixes) and name.endswith(self.suffixes))
 
     def allows(self, name: str) -> bool:
         """Whether a Host header naming `name` (lower case, no port) is served."""
         if not name:
             return False
-        if name in self.names or self._trusted(name):
+        if self.any_host or name in self.names or self._named(name):
             return True
         ip = _ip(name)
         return ip is not None and (self.any_ip or (self.loopback and ip.is_loopback))
@@ -92,7 +93,7 @@ class HostPolicy:
         if parsed is None:
             return False  # "null" (sandboxed frames, file: pages) or garbage
         name, port = parsed
-        if (name, port) == host or self._trusted(name):
+        if (name, port) == host or self._named(name):
             return True
         ip = _ip(name)
         is_loop = name in LOOPBACK_NAMES or (ip is not None and ip.is_loopback)
@@ -208,15 +209,30 @@ class RequestGuard:
 
         async def watch(message: Message) -> None:
             nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+            if counter.refusal is None:
+                started = started or message["type"] == "http.response.start"
+                await send(message)
+            elif message["type"] == "http.response.start":
+                # Gradio answers "400 Could not parse multipart request: ..."; say it plainly.
+                started = True
+                await _send_text(send, 413, counter.refusal)
 
         try:
             await self.app(scope, counted, watch)
         except UploadRefused as exc:  # only if Gradio stops catching its parser's errors
             if started:
                 raise
-            await PlainTextResponse(str(exc), status_code=413)(scope, receive, send)
+            await _send_text(send, 413, str(exc))
+
+
+async def _send_text(send: Send, status: int, text: str) -> None:
+    body = text.encode("utf-8")
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 class _PartCounter:
@@ -236,13 +252,18 @@ class _PartCounter:
         self.bytes = 0
         self.delimiters = 0
         self._tail = b""
+        self.refusal: str | None = None
+
+    def _refuse(self, message: str) -> None:
+        self.refusal = message
+        raise UploadRefused(message)
 
     def feed(self, chunk: bytes) -> None:
         self.bytes += len(chunk)
         if self.bytes > self.max_bytes:
-            raise UploadRefused(
-                f"Upload refused: more than {self.max_bytes / _MB:.1f} MB "
-                "(ASKFRONT_MAX_UPLOAD_TOTAL_MB). Upload fewer or smaller files."
+            self._refuse(
+                f"Upload refused: more than the {self.max_bytes / _MB:.1f} MB the server can "
+                "take now (ASKFRONT_MAX_UPLOAD_TOTAL_MB). Upload fewer or smaller files."
             )
         if not self.delimiter:
             return
@@ -253,7 +274,7 @@ class _PartCounter:
         self._tail = data[-keep:] if keep else b""
         # n parts have n delimiter lines plus the closing "--boundary--".
         if self.delimiters - 1 > self.max_files:
-            raise UploadRefused(
+            self._refuse(
                 f"Upload refused: more than {self.max_files} files at once "
                 "(ASKFRONT_MAX_UPLOAD_FILES). Upload them in smaller groups."
             )
