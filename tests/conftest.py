@@ -111,6 +111,7 @@ from askfront.types import (  # noqa: E402
     IndexReport,
     Turn,
 )
+from attack_server import attack_server  # noqa: E402, F401 (issue 13's attack server)
 
 _FAKE_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
 _FAKE_TITLE = re.compile(r"^(?:title:|#) *(.+)$", re.MULTILINE)

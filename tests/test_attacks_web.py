@@ -28,7 +28,6 @@ from attack_server import (
     NOT_OURS,
     STALE_PART,
     AttackServer,
-    attack_server,  # noqa: F401 (a fixture)
 )
 from conftest import FakeAssistant
 from netutil import free_port
@@ -422,7 +421,7 @@ def test_uploads_held_at_once_are_capped(upload_server: Callable[..., tuple[str,
 def test_uploads_never_saved_are_deleted_after_a_while(
     upload_server: Callable[..., tuple[str, Path]],
 ) -> None:
-    url, folder = upload_server(upload_cache_seconds=1)
+    url, _ = upload_server(upload_cache_seconds=1)
     response = _upload(url, [("orphan.txt", b"never saved to the corpus")])
     assert response.status_code == 200
     (held,) = [Path(p) for p in response.json()]
