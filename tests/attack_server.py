@@ -45,6 +45,30 @@ STALE_PART = ".stale-notes.md.part"  # left by a server killed while saving an u
 NOT_OURS = [".notes.part", "notes.md.part", ".keep.md.part.bak"]  # not askfront's pattern
 
 
+class LockHolder:
+    """Another process holding the real index lock until `release()`."""
+
+    SCRIPT = (
+        "import sys\nfrom pathlib import Path\nfrom askfront.indexer import index_lock\n"
+        "with index_lock(Path(sys.argv[1])):\n    print('held', flush=True)\n    sys.stdin.read()\n"
+    )
+
+    def __init__(self, index_dir: Path) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", self.SCRIPT, str(index_dir)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None and self.proc.stdout.readline() == "held\n"
+
+    def release(self) -> None:
+        if self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+            self.proc.wait(timeout=900)
+
+
 @dataclass
 class AttackServer:
     url: str

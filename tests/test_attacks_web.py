@@ -28,6 +28,7 @@ from attack_server import (
     NOT_OURS,
     STALE_PART,
     AttackServer,
+    LockHolder,
 )
 from conftest import FakeAssistant
 from netutil import free_port
@@ -253,30 +254,6 @@ def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 # == 13. Delete while another process holds the index lock =======================================
-class LockHolder:
-    """Another process holding the real index lock until `release()`."""
-
-    SCRIPT = (
-        "import sys\nfrom pathlib import Path\nfrom askfront.indexer import index_lock\n"
-        "with index_lock(Path(sys.argv[1])):\n    print('held', flush=True)\n    sys.stdin.read()\n"
-    )
-
-    def __init__(self, index_dir: Path) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", self.SCRIPT, str(index_dir)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None and self.proc.stdout.readline() == "held\n"
-
-    def release(self) -> None:
-        if self.proc.poll() is None:
-            assert self.proc.stdin is not None
-            self.proc.stdin.close()
-            self.proc.wait(timeout=WAIT_S)
-
-
 @pytest.fixture
 def lock_holder() -> Iterator[Callable[[Path], LockHolder]]:
     holders: list[LockHolder] = []
