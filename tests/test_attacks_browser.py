@@ -70,6 +70,14 @@ def _api(attack_server: AttackServer, question: str) -> dict[str, Any]:
     return dict(response.json()["data"][0])
 
 
+def test_the_examples_still_fill_the_question(page: Any) -> None:
+    """They run through /gradio_api/run/<name>, which now takes unqueued events only."""
+    from askfront.ui import EXAMPLES
+
+    page.get_by_text(EXAMPLES[1], exact=True).first.click()
+    sync_api.expect(page.locator("#question textarea")).to_have_value(EXAMPLES[1])
+
+
 # == 7. A file name in a toast is text =======================================================
 def test_a_deleted_documents_name_in_a_toast_loads_nothing(
     page: Any, attack_server: AttackServer

@@ -295,17 +295,19 @@ def test_a_partial_upload_left_by_a_killed_server_is_removed_at_start(
     assert "Removed 1 partial upload" in attack_server.log.read_text(encoding="utf-8")
 
 
-def test_a_failed_save_leaves_no_partial_file(tmp_path: Path) -> None:
-    from askfront.uploads import copy_into, partial_path
+def test_a_failed_save_leaves_no_partial_file(
+    fake_assistant: FakeAssistant, tmp_path: Path
+) -> None:
+    from askfront import ui
 
-    source = tmp_path / "upload.md"
-    source.write_text("# An article\n", encoding="utf-8")
-    target = tmp_path / "corpus" / "article.md"
-    target.mkdir(parents=True)  # a folder in the way: the rename fails
-    (target / "inside.txt").write_text("x", encoding="utf-8")
-    with pytest.raises(OSError):
-        copy_into(source, target)
-    assert not partial_path(target).exists()
+    upload = tmp_path / "article.md"
+    upload.write_text("# An article\n", encoding="utf-8")
+    corpus = fake_assistant.settings.corpus_dir
+    (corpus / "article.md").mkdir()  # a folder in the way: the save's rename fails
+    (corpus / "article.md" / "inside.txt").write_text("x", encoding="utf-8")
+    status = ui.WebChat(fake_assistant, fake_assistant.settings).save_uploads([str(upload)])
+    assert "article.md was not saved" in status
+    assert [p.name for p in corpus.iterdir() if p.name.endswith(".part")] == []
 
 
 # == 6. Upload caps and temporary files (in-process servers, real HTTP) =========================
