@@ -82,6 +82,10 @@ def test_the_examples_still_fill_the_question(page: Any) -> None:
 def test_a_deleted_documents_name_in_a_toast_loads_nothing(
     page: Any, attack_server: AttackServer
 ) -> None:
+    page.get_by_role("tab", name="Corpus").click()
+    sync_api.expect(page.locator("#documents")).to_contain_text(TOAST_NAME)  # as text
+    assert page.locator("#documents img").count() == 0
+    page.get_by_role("tab", name="Chat").click()
     reply = _ask(page, TOAST_QUESTION, 0)
     sync_api.expect(page.locator("#sources-panel")).to_contain_text(TOAST_NAME)
     (attack_server.corpus / TOAST_NAME).unlink()
