@@ -19,6 +19,7 @@ from askfront.config import Settings
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 SERVE_TIMEOUT_S = 900  # a ceiling against hangs, far above a start on a loaded machine
+STOP_TIMEOUT_S = 120  # likewise for a graceful stop
 
 
 def free_port() -> int:
@@ -68,9 +69,9 @@ def serve_app(
         _wait_until_serving(url, proc, log)
         yield AppProcess(url, env, log)
     finally:
-        proc.terminate()
+        proc.terminate()  # the app stops as on Ctrl+C, deleting its temporary files
         try:
-            proc.wait(timeout=30)
+            proc.wait(timeout=STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()

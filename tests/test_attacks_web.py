@@ -31,7 +31,7 @@ from attack_server import (
     LockHolder,
 )
 from conftest import FakeAssistant
-from netutil import free_port
+from netutil import free_port, serve_app
 
 gr = pytest.importorskip("gradio")
 pytestmark = [pytest.mark.e2e]
@@ -408,6 +408,16 @@ def test_uploads_never_saved_are_deleted_after_a_while(
     while held.exists() and time.monotonic() < deadline:
         time.sleep(0.5)
     assert not held.exists()
+
+
+def test_stopping_the_server_deletes_its_uploads(settings: Settings, tmp_path: Path) -> None:
+    uploads = tmp_path / "gradio-uploads"
+    with serve_app(settings, tmp_path, extra_env={"GRADIO_TEMP_DIR": str(uploads)}) as app:
+        response = _upload(app.url, [("left.txt", b"uploaded, never saved")])
+        assert response.status_code == 200
+        (held,) = [Path(p) for p in response.json()]
+        assert held.exists()
+    assert not held.exists()  # `kill` (SIGTERM) stops it as Ctrl+C does
 
 
 def test_allowed_hosts_admits_a_proxy_name(upload_server: Callable[..., tuple[str, Path]]) -> None:

@@ -808,7 +808,7 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "server_port": settings.port,
         "auth": auth,
         "max_file_size": int(settings.max_upload_mb * 1024 * 1024),
-        # Passed on to FastAPI: every request goes through the guard before Gradio's routes.
+        # Passed on to FastAPI: every request passes the guard before any of Gradio's routes.
         "app_kwargs": {"middleware": [guard]},
         # Gradio's static-file workers (GRADIO_NUM_WORKERS) would take uploads past it.
         "num_workers": 0,

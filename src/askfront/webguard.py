@@ -136,7 +136,11 @@ class UploadRefused(MultipartParseError):
 
 
 class RequestGuard:
-    """The Host, Origin and upload checks, in front of the Gradio app."""
+    """The Host, Origin and upload checks, before any of Gradio's routes.
+
+    Installed through FastAPI's `middleware` list, it runs inside the two layers Gradio adds
+    itself (CORS, compression): Gradio's CORS layer still answers preflight requests, which
+    change nothing; every request that reaches a route passes here first."""
 
     def __init__(self, app: ASGIApp, *, hosts: HostPolicy, uploads: UploadLimits) -> None:
         self.app = app
