@@ -111,6 +111,7 @@ from askfront.types import (  # noqa: E402
     IndexReport,
     Turn,
 )
+from attack_server import attack_server  # noqa: E402, F401 (issue 13's attack server)
 
 _FAKE_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
 _FAKE_TITLE = re.compile(r"^(?:title:|#) *(.+)$", re.MULTILINE)
@@ -137,7 +138,9 @@ class FakeAssistant(Assistant):
     def modes(self) -> list[str]:
         return ["extractive", "fake:llm"]
 
-    def reindex(self, *, full: bool = False, progress: Progress | None = None) -> IndexReport:
+    def reindex(
+        self, *, full: bool = False, progress: Progress | None = None, wait: bool = False
+    ) -> IndexReport:
         files = sorted(p for p in self.settings.corpus_dir.iterdir() if p.suffix in (".md", ".txt"))
         before, after = self.indexed, {}
         reports = []

@@ -19,6 +19,7 @@ from askfront.config import Settings
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 SERVE_TIMEOUT_S = 900  # a ceiling against hangs, far above a start on a loaded machine
+STOP_TIMEOUT_S = 120  # likewise for a graceful stop
 
 
 def free_port() -> int:
@@ -36,8 +37,11 @@ class AppProcess:
 
 
 @contextmanager
-def serve_app(settings: Settings, root: Path) -> Iterator[AppProcess]:
-    """`python app.py` on a free loopback port over `settings`' corpus and index folders.
+def serve_app(
+    settings: Settings, root: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[AppProcess]:
+    """`python app.py` on a free loopback port over `settings`' corpus and index folders
+    (plus `extra_env`).
 
     Yields once the page answers HTTP 200; the process is stopped on exit. It runs in
     `root` (so no stray .env from the checkout changes its settings) and logs there.
@@ -53,6 +57,7 @@ def serve_app(settings: Settings, root: Path) -> Iterator[AppProcess]:
         "ANONYMIZED_TELEMETRY": "False",
         "GRADIO_ANALYTICS_ENABLED": "False",
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     }
     log = root / "server.log"
     url = f"http://127.0.0.1:{port}/"
@@ -64,9 +69,9 @@ def serve_app(settings: Settings, root: Path) -> Iterator[AppProcess]:
         _wait_until_serving(url, proc, log)
         yield AppProcess(url, env, log)
     finally:
-        proc.terminate()
+        proc.terminate()  # the app stops as on Ctrl+C, deleting its temporary files
         try:
-            proc.wait(timeout=30)
+            proc.wait(timeout=STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()

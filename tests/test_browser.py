@@ -206,13 +206,15 @@ class GatedAssistant(FakeAssistant):
         self.gate: threading.Event | None = None
         self.entered = threading.Event()
 
-    def reindex(self, *, full: bool = False, progress: Progress | None = None) -> IndexReport:
+    def reindex(
+        self, *, full: bool = False, progress: Progress | None = None, wait: bool = False
+    ) -> IndexReport:
         if self.gate is not None:
             if progress:
                 progress("Embedding chunks", 1, 3)
             self.entered.set()
             self.gate.wait(WAIT_MS / 1000)
-        return super().reindex(full=full, progress=progress)
+        return super().reindex(full=full, progress=progress, wait=wait)
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from askfront.errors import (  # noqa: E402
     IndexNotFoundError,
     QuestionError,
 )
+from askfront.history import parse_history  # noqa: E402
 from askfront.types import Answer, AnswerSentence, Citation  # noqa: E402
 from conftest import DEFAULT_ARTICLE, FakeAssistant  # noqa: E402
 
@@ -88,9 +89,9 @@ def test_serve_refuses_before_loading_anything(
 # -- input parsing ---------------------------------------------------------------------------
 def test_parse_history_accepts_turns_and_empty() -> None:
     turns = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello [1]"}]
-    assert ui.parse_history(json.dumps(turns)) == turns
-    assert ui.parse_history("") == []
-    assert ui.parse_history("[]") == []
+    assert parse_history(json.dumps(turns), max_chars=1000) == turns
+    assert parse_history("", max_chars=1000) == []
+    assert parse_history("[]", max_chars=1000) == []
 
 
 @pytest.mark.parametrize(
@@ -98,7 +99,7 @@ def test_parse_history_accepts_turns_and_empty() -> None:
 )
 def test_parse_history_rejects_bad_json_with_a_message(bad: str) -> None:
     with pytest.raises(QuestionError, match="history_json"):
-        ui.parse_history(bad)
+        parse_history(bad, max_chars=1000)
 
 
 def test_ask_options_normalizes_the_settings_panel() -> None:
@@ -128,7 +129,7 @@ def test_md_escape_keeps_markup_literal() -> None:
     assert "<img" not in escaped
     assert "&lt;img" in escaped
     assert "\\*bold\\*" in escaped
-    assert "\\[link\\]\\(http://x\\)" in escaped
+    assert "\\[link\\]\\(http\\://x\\)" in escaped
     assert "\\$5" in escaped
 
 
@@ -308,8 +309,8 @@ def test_api_ask_returns_the_json_structure(fake_assistant: FakeAssistant) -> No
     data = anyio.run(chat.api_ask, LEGION_QUESTION, json.dumps(turns))
     assert data["refused"] is False and data["citations"][0]["n"] == 1
     assert fake_assistant.calls[-1]["history"] == turns
-    with pytest.raises(gr.Error, match="history_json"):
-        anyio.run(chat.api_ask, "Q?", "not json")
+    refused = anyio.run(chat.api_ask, "Q?", "not json")
+    assert refused["refused"] is True and "history_json" in refused["notice"]
 
 
 def test_api_answers_one_at_a_time_in_arrival_order(fake_assistant: FakeAssistant) -> None:
@@ -452,8 +453,8 @@ def test_api_endpoint_answers_through_gradio_client(
     assert data["answer"] == f"{quote} [1]"
     refusal = client.predict("What is the capital of Australia?", api_name="/ask")
     assert refusal["refused"] is True and refusal["answer"] == FakeAssistant.refusal
-    with pytest.raises(Exception, match="history_json"):
-        client.predict("Q?", "{oops", api_name="/ask")
+    broken = client.predict("Q?", "{oops", api_name="/ask")
+    assert broken["refused"] is True and "history_json" in broken["notice"]
 
 
 def test_only_the_ask_endpoint_is_public(served: str) -> None:

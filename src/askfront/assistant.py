@@ -9,10 +9,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from askfront.config import Settings
-from askfront.errors import AskfrontError, IndexNotFoundError
+from askfront.errors import AskfrontError, IndexLockedError, IndexNotFoundError
+from askfront.history import bound_history, scrub
 from askfront.types import Answer, Document, DocumentRecord, IndexReport, Turn
 
 if TYPE_CHECKING:
@@ -156,12 +157,16 @@ class Assistant:
         from askfront.retrieval import SearchOptions
 
         started = time.perf_counter()
-        question = _CONTROL.sub(" ", question or "").strip()
         problem = self._check_question(question)
         if problem:
             yield problem
             return
-        history = _clean_history(history)
+        question = _clean_question(question)
+        history, dropped = bound_history(
+            history,
+            max_turns=self.settings.max_history_turns,
+            max_chars=self.settings.max_history_chars,
+        )
         answerer = self.answerer(mode)
         timings: dict[str, float] = {}
 
@@ -198,8 +203,9 @@ class Assistant:
         final.timings = {**timings, **final.timings}
         final.query = query
         final.passages = result.passages
-        if result.notice:
-            final.notice = " ".join(filter(None, [result.notice, final.notice]))
+        left_out = _history_notice(len(history), dropped) if dropped else None
+        if result.notice or left_out:
+            final.notice = " ".join(filter(None, [result.notice, left_out, final.notice]))
         yield final
 
     def _search(self, query: str, options: SearchOptions) -> SearchResult:
@@ -220,8 +226,13 @@ class Assistant:
             return result
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _check_question(self, question: str) -> Answer | None:
+    def _check_question(self, question: object) -> Answer | None:
+        """A refused Answer for a question that cannot be asked, else None."""
         limit = self.settings.max_question_chars
+        if not isinstance(question, str | None):  # e.g. a number sent to the /ask API
+            msg = f"The question must be text, not {type(question).__name__}."
+            return Answer(text=msg, refused=True, notice=msg)
+        question = _clean_question(question or "")
         if not question:
             return Answer(text=EMPTY_QUESTION, refused=True, notice=EMPTY_QUESTION)
         if len(question) > limit:
@@ -268,15 +279,19 @@ class Assistant:
             for r in rows
         ]
 
-    def reindex(self, *, full: bool = False, progress: Progress | None = None) -> IndexReport:
+    def reindex(
+        self, *, full: bool = False, progress: Progress | None = None, wait: bool = False
+    ) -> IndexReport:
         """Sync the index with corpus_dir; the new build serves once it is complete.
 
         Raises:
-            IndexLockedError: if another rebuild is running.
+            IndexLockedError: if another rebuild is running (and `wait` is False).
         """
         from askfront.indexer import sync
 
-        report = sync(self.settings, full=full, progress=progress, embeddings=self.embeddings)
+        report = sync(
+            self.settings, full=full, progress=progress, embeddings=self.embeddings, wait=wait
+        )
         with self._lock:
             self._retriever = None  # the next ask loads the new build
         return report
@@ -284,15 +299,26 @@ class Assistant:
     def delete_document(self, source: str) -> IndexReport:
         """Delete corpus_dir/source and drop its chunks from the index.
 
+        The file is removed under the index lock, so a rebuild that runs meanwhile cannot
+        miss it: either this refuses before touching the file, or every later sync sees it
+        gone (the one here waits for a rebuild that slipped in between).
+
         Raises:
             AskfrontError: if `source` is not a file inside the corpus folder.
+            IndexLockedError: if another rebuild is running; nothing was deleted.
         """
+        from askfront.indexer import index_lock
+
         root = self.settings.corpus_dir.resolve()
         path = (root / source).resolve()
         if root not in path.parents or not path.is_file():
             raise AskfrontError(f"{source!r} is not a file in {self.settings.corpus_dir}/.")
-        path.unlink()
-        return self.reindex()
+        try:
+            with index_lock(self.settings.index_dir):
+                path.unlink()
+        except IndexLockedError as exc:
+            raise IndexLockedError(f"{source} was not deleted. {exc}") from None
+        return self.reindex(wait=True)
 
 
 def backend_options(settings: Settings) -> BackendOptions:
@@ -327,14 +353,15 @@ def _active_name(settings: Settings) -> str | None:
     return (read_json(settings.index_dir / MANIFEST) or {}).get("active")
 
 
-def _clean_history(history: Sequence[Any]) -> list[Turn]:
-    turns: list[Turn] = []
-    for turn in history or ():
-        if isinstance(turn, dict) and turn.get("role") in ("user", "assistant"):
-            content = turn.get("content")
-            if isinstance(content, str) and content.strip():
-                turns.append({"role": turn["role"], "content": content})
-    return turns
+def _clean_question(question: str) -> str:
+    return _CONTROL.sub(" ", scrub(question)).strip()
+
+
+def _history_notice(kept: int, dropped: int) -> str:
+    return (
+        f"Only the last {kept} turns of the conversation were used ({dropped} earlier ones "
+        "left out; ASKFRONT_MAX_HISTORY_TURNS and ASKFRONT_MAX_HISTORY_CHARS set the limits)."
+    )
 
 
 def _ms(start: float) -> float:

@@ -21,7 +21,7 @@ from askfront.errors import AskfrontError
 
 if TYPE_CHECKING:
     from askfront.config import Settings
-    from askfront.types import Answer, IndexReport
+    from askfront.types import Answer, IndexReport, Turn
 
 logger = logging.getLogger(__name__)
 app = typer.Typer(
@@ -171,7 +171,7 @@ def ask(
 ) -> None:
     """Answer a question from the indexed articles, with numbered sources."""
     settings = _settings(index_dir=index_dir, llm=llm)
-    turns = _read_history(history) if history else []
+    turns = _read_history(history, settings) if history else []
     from askfront.assistant import Assistant
 
     with _user_errors():
@@ -182,20 +182,26 @@ def ask(
         _print_answer(answer)
 
 
-def _read_history(path: Path) -> list[Any]:
+def _read_history(path: Path, settings: Settings) -> list[Turn]:
+    """The turns of a --history file, through the one history parser (askfront.history)."""
+    from askfront.errors import QuestionError
+    from askfront.history import check_size, parse_history
+
+    what = f"History file {path}"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        # The size on disk first: a huge file is refused without reading it (UTF-8 has at
+        # least one byte per character, so this never refuses a file within the limit).
+        size = path.stat().st_size
+        if size > 4 * settings.max_history_chars:
+            check_size(size, settings.max_history_chars, what, unit="bytes")
+        text = path.read_text(encoding="utf-8")
+        return parse_history(text, max_chars=settings.max_history_chars, what=what)
     except FileNotFoundError:
         _fail(f"History file {path} does not exist.")
-    except (OSError, ValueError) as exc:
-        _fail(f"History file {path} is not valid JSON: {exc}")
-    ok = isinstance(data, list) and all(
-        isinstance(t, dict) and t.get("role") in ("user", "assistant") and "content" in t
-        for t in data
-    )
-    if not ok:
-        _fail(f'History file {path} must be a JSON list of {{"role", "content"}} turns.')
-    return data
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"History file {path} cannot be read as UTF-8 text: {exc}")
+    except QuestionError as exc:
+        _fail(str(exc))
 
 
 def _print_answer(answer: Answer) -> None:

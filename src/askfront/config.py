@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(256, ge=16)
     max_answer_sentences: int = Field(3, ge=1, le=10)
     max_question_chars: int = Field(2000, ge=10)
+    # Conversation history (the /ask API's history_json, --history, the chat's session).
+    # Only the last turn or two matter to a follow-up; 20 turns of ~1,000 characters keep
+    # an LLM prompt small and an extractive answer in milliseconds.
+    max_history_turns: int = Field(20, ge=0)  # older turns are left out, with a notice
+    max_history_chars: int = Field(20_000, ge=100)  # longer history JSON is refused
 
     # Indexing.
     max_file_mb: float = Field(50.0, gt=0)
@@ -66,4 +71,13 @@ class Settings(BaseSettings):
     auth: str | None = None  # "user:password"; required to listen beyond loopback
     allow_public: bool = False
     concurrency_limit: int = Field(4, ge=1)
-    max_upload_mb: float = Field(20.0, gt=0)
+    max_upload_mb: float = Field(20.0, gt=0)  # per file
+    max_upload_files: int = Field(20, ge=1)  # per upload request
+    # What Gradio's upload folder may hold for this server at once (uploads are deleted
+    # once saved to the corpus; ones never saved after upload_cache_seconds).
+    max_upload_total_mb: float = Field(100.0, gt=0)
+    upload_cache_seconds: int = Field(600, ge=1)
+    # Host names the web chat answers to besides the one it is bound to (comma-separated;
+    # "*.example.org" for subdomains, "*" for any). Any other Host header is refused, so a
+    # DNS-rebinding page cannot reach the chat.
+    allowed_hosts: str = ""

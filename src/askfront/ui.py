@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import html
 import ipaddress
-import json
 import logging
 import os
 import re
-import shutil
+import signal
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,12 +22,16 @@ from typing import Any
 import anyio
 import anyio.to_thread
 import gradio as gr
+from starlette.middleware import Middleware
 
 from askfront.assistant import Assistant
 from askfront.config import Settings
 from askfront.documents import SUPPORTED_SUFFIXES, safe_corpus_path
 from askfront.errors import AskfrontError, ConfigError, DocumentError, QuestionError
+from askfront.history import parse_history
 from askfront.types import Answer, Citation, DocumentRecord, IndexReport, Turn
+from askfront.uploads import copy_into, discard_upload, remove_partials
+from askfront.webguard import HostPolicy, RequestGuard, UploadLimits
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +56,11 @@ DOCUMENT_HEADERS = ["path", "title", "date", "chunks", "status", "error"]
 # related passage, and its number. It travels in link targets "#cite-<key>".
 _KEY = re.compile(r"^(\d+)-([cr])(\d+)$")
 _MARKER = re.compile(r"\[(\d+)\]")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$<>-])")
+# Markdown's specials, plus ":" and "@" and the "." of "www.": escaped, they keep bare URLs
+# and e-mail addresses in quoted text from becoming links, whose text would show the
+# escaping backslashes ("raw\-image.png") instead of the quote.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$<>:@-])")
+_WWW_DOT = re.compile(r"(?i)(?<=www)\.")
 _WARN_TOKEN = "\x00unsupported\x00"
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
@@ -143,32 +150,6 @@ def check_bind(settings: Settings) -> tuple[str, str] | None:
     return auth
 
 
-def parse_history(history_json: str | None) -> list[Turn]:
-    """Turns from the API's JSON string: a list of {"role", "content"} objects."""
-    if not history_json or not history_json.strip():
-        return []
-    try:
-        data = json.loads(history_json)
-    except json.JSONDecodeError as exc:
-        raise QuestionError(f"history_json is not valid JSON: {exc.msg}.") from exc
-    except RecursionError as exc:  # "[[[[…" nested past Python's recursion limit
-        raise QuestionError(
-            "history_json is nested too deeply; send a flat list of turns."
-        ) from exc
-    ok = isinstance(data, list) and all(
-        isinstance(t, dict)
-        and t.get("role") in ("user", "assistant")
-        and isinstance(t.get("content"), str)
-        for t in data
-    )
-    if not ok:
-        raise QuestionError(
-            'history_json must be a JSON list of {"role": "user"|"assistant", '
-            '"content": "..."} objects.'
-        )
-    return [{"role": t["role"], "content": t["content"]} for t in data]
-
-
 def _iso_date(value: str | None, which: str) -> str | None:
     value = (value or "").strip()
     if not value:
@@ -205,7 +186,8 @@ def ask_options(
 
 def md_escape(text: str) -> str:
     """Text shown literally by the Chatbot's Markdown renderer (no HTML, no formatting)."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+    escaped = _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+    return _WWW_DOT.sub(r"\\.", escaped)
 
 
 def _label(title: str | None, source: str, when: str | None) -> str:
@@ -358,6 +340,17 @@ def _message(exc: Exception) -> str:
     return GENERIC_ERROR
 
 
+def _warn(text: str) -> None:
+    """A warning toast. Gradio renders toasts as HTML, and the text may hold a file name or
+    the user's words: escaped, it is shown as written and never loads anything."""
+    gr.Warning(html.escape(text))
+
+
+def _refused(message: str) -> dict[str, Any]:
+    """The /ask API's answer to input it cannot use: a refusal with the reason as notice."""
+    return Answer(text=message, refused=True, notice=message).to_json()
+
+
 class WebChat:
     """The web chat's behaviour, separate from its layout so tests can drive it directly."""
 
@@ -385,7 +378,7 @@ class WebChat:
         chat = list(chat or [])
         question = (message or "").strip()
         if not question:
-            gr.Warning("Type a question first.")
+            _warn("Type a question first.")
             yield message, list(chat), state, gr.skip()
             return
         chat += [
@@ -406,7 +399,7 @@ class WebChat:
                     yield "", list(chat), state, gr.skip()
         except Exception as exc:  # every failure becomes a chat message, never a traceback
             text = _message(exc)
-            gr.Warning(text)
+            _warn(text)
             chat[-1] = {"role": "assistant", "content": f"⚠ {md_escape(text)}"}
             yield "", list(chat), state, gr.skip()
             return
@@ -422,6 +415,9 @@ class WebChat:
             {"role": "user", "content": question},
             {"role": "assistant", "content": final.text},
         ]
+        # Only the latest turns are ever sent (the Assistant bounds them); keep no more.
+        keep = self.settings.max_history_turns
+        state.turns = state.turns[-keep:] if keep else []
         chat[-1] = {"role": "assistant", "content": render_answer(final, answer_id)}
         yield "", list(chat), state, render_sources(final, answer_id)
 
@@ -451,22 +447,28 @@ class WebChat:
             return render_document(doc.text, doc.title or cited.title, doc.date, cited)
         except Exception as exc:
             text = _message(exc)
-            gr.Warning(text)
+            _warn(text)
             return f'<p class="af-warn">⚠ {html.escape(text)}</p>'
 
     async def api_ask(self, question: str, history_json: str = "[]") -> dict[str, Any]:
         """Answer `question` given earlier turns (JSON list of {"role","content"}).
 
         Returns the answer's JSON structure: answer, refused, citations, timings_ms, ...
+        Input it cannot use (a question that is not text, bad or oversized history) gets a
+        refusal in that structure, with the reason as its notice.
         """
         try:
-            history = parse_history(history_json)
+            # Before any work: a huge history_json is refused before it is even decoded.
+            history = parse_history(history_json, max_chars=self.settings.max_history_chars)
+        except QuestionError as exc:
+            return _refused(str(exc))
+        try:
             answer = await anyio.to_thread.run_sync(
                 self.assistant.ask, question, history, limiter=self._api_limiter
             )
             return answer.to_json()
-        except Exception as exc:
-            raise gr.Error(_message(exc)) from None
+        except Exception as exc:  # the message is for the client; the log keeps no traceback
+            raise gr.Error(_message(exc), print_exception=False) from None
 
     # corpus
     def save_uploads(self, files: Sequence[str] | None) -> str:
@@ -488,11 +490,7 @@ class WebChat:
                 root.mkdir(parents=True, exist_ok=True)
                 target = safe_corpus_path(root, name)
                 existed = target.exists()
-                # Copy then rename, so a running rebuild never reads a half-written file
-                # (the indexer skips hidden files).
-                partial = target.with_name(f".{target.name}.part")
-                shutil.copyfile(source, partial)
-                os.replace(partial, target)
+                copy_into(source, target)
                 saved.append(target.name + (" (replaced)" if existed else ""))
             except DocumentError as exc:
                 problems.append(f"{name} was not saved: {exc}.")
@@ -505,7 +503,7 @@ class WebChat:
                 "Click **Rebuild index** to make them searchable."
             )
         for problem in problems:
-            gr.Warning(problem)
+            _warn(problem)
             lines.append(f"⚠ {md_escape(problem)}")
         return "\n\n".join(lines)
 
@@ -523,7 +521,7 @@ class WebChat:
             result = self.assistant.reindex(progress=report)
         except Exception as exc:
             text = _message(exc)
-            gr.Warning(text)
+            _warn(text)
             return [], f"⚠ {md_escape(text)}", *self.documents_view()
         return report_rows(result), report_summary(result), *self.documents_view()
 
@@ -534,7 +532,7 @@ class WebChat:
             result = self.assistant.delete_document(path)
         except Exception as exc:
             text = _message(exc)
-            gr.Warning(text)
+            _warn(text)
             return gr.skip(), f"⚠ {md_escape(text)}", *self.documents_view()
         summary = f"Deleted {md_escape(path)}. " + report_summary(result)
         return report_rows(result), summary, *self.documents_view()
@@ -544,7 +542,7 @@ class WebChat:
         try:
             records = self.assistant.documents()
         except Exception as exc:
-            gr.Warning(_message(exc))
+            _warn(_message(exc))
             records = []
         paths = [r.path for r in records]
         return (
@@ -558,7 +556,12 @@ class WebChat:
 def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
     """The Gradio app (queued, not launched)."""
     chat = WebChat(assistant, settings)
-    with gr.Blocks(title="askfront", analytics_enabled=False) as app:
+    # Gradio's delete_cache: uploads never saved to the corpus (say, POSTed straight to
+    # /gradio_api/upload) are deleted once they are upload_cache_seconds old, and all of
+    # this server's temporary files when it stops.
+    age = settings.upload_cache_seconds
+    cache = (max(1, min(age, 300)), age)
+    with gr.Blocks(title="askfront", analytics_enabled=False, delete_cache=cache) as app:
         state = gr.State(ChatState())
         gr.Markdown(
             "## askfront\nAsk about the articles. Every claim is cited; click a **[n]** to "
@@ -684,8 +687,28 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
         # Index changes run one at a time in their own group, so chat events never wait
         # behind a rebuild (the Assistant keeps answering from the previous index).
         index_outputs = [report, summary, documents, sources, to_delete]
+
+        def on_rebuild(
+            request: gr.Request,
+            progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's idiom)
+        ) -> Any:
+            _from_the_page(request)
+            return chat.rebuild(progress)
+
+        def on_delete(path: str | None, request: gr.Request) -> Any:
+            _from_the_page(request)
+            return chat.delete(path)
+
+        def on_upload(files: list[str] | None, request: gr.Request) -> Any:
+            try:
+                _from_the_page(request)
+                return chat.save_uploads(files), None
+            finally:  # saved or refused, Gradio's temporary copies have served
+                for upload in files or ():
+                    discard_upload(Path(upload))
+
         rebuild.click(
-            lambda progress=gr.Progress(): chat.rebuild(progress),  # noqa: B008 (Gradio's idiom)
+            on_rebuild,
             None,
             index_outputs,
             concurrency_limit=1,
@@ -693,7 +716,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             api_visibility="private",
         )
         delete.click(
-            chat.delete,
+            on_delete,
             [to_delete],
             index_outputs,
             js="(path) => (path && confirm('Delete ' + path + ' from the corpus folder?')) "
@@ -703,7 +726,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             api_visibility="private",
         )
         uploads.upload(
-            lambda files: (chat.save_uploads(files), None),
+            on_upload,
             [uploads],
             [upload_status, uploads],
             api_visibility="private",
@@ -721,8 +744,37 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
         # event stream per call) cost more than the answer under 50 concurrent clients.
         # POST /gradio_api/run/ask answers in one request; gradio_client also works.
         gr.api(chat.api_ask, api_name="ask", queue=False)
-    app.queue(default_concurrency_limit=settings.concurrency_limit)
+    # api_open=False: POST /gradio_api/run/<name> runs only unqueued events (the `ask` API,
+    # the Examples), whatever fn_index the body names; every write event is queued.
+    app.queue(default_concurrency_limit=settings.concurrency_limit, api_open=False)
     return app
+
+
+def _from_the_page(request: gr.Request | None) -> None:
+    """Write events (rebuild, delete, upload) run only as the page runs them: through the
+    queue's join route, never /gradio_api/call/<name> or a route that takes fn_index.
+
+    Raises:
+        gr.Error: for any other route.
+    """
+    url = getattr(request, "url", None) if request is not None else None
+    path = getattr(url, "path", "") or ""
+    if not path.rstrip("/").endswith("/queue/join"):
+        logger.warning("Refused a write event called through %s", path or "no request")
+        raise gr.Error("This action runs only from the web page.", print_exception=False)
+
+
+def _held_upload_bytes(scope: Any) -> int:
+    """The bytes of this server's uploads still in Gradio's upload folder (scope["app"] is
+    the Gradio app); names of files already gone are dropped from Gradio's set."""
+    held = scope["app"].get_blocks().upload_file_set
+    total = 0
+    for name in list(held):
+        try:
+            total += os.stat(name).st_size
+        except OSError:
+            held.discard(name)  # saved and discarded, or deleted by delete_cache
+    return total
 
 
 def _warm_up(assistant: Assistant) -> None:
@@ -739,11 +791,27 @@ def launch_options(settings: Settings) -> dict[str, Any]:
     """Keyword arguments for Blocks.launch (after check_bind's verdict)."""
     system_fonts = ["ui-sans-serif", "system-ui", "sans-serif"]
     mono_fonts = ["ui-monospace", "monospace"]
+    auth = check_bind(settings)
+    guard = Middleware(
+        RequestGuard,
+        hosts=HostPolicy.for_bind(
+            settings.host, loopback=is_loopback(settings.host), allowed=settings.allowed_hosts
+        ),
+        uploads=UploadLimits(
+            max_files=settings.max_upload_files,
+            max_bytes=int(settings.max_upload_total_mb * 1024 * 1024),
+            held_bytes=_held_upload_bytes,
+        ),
+    )
     return {
         "server_name": settings.host,
         "server_port": settings.port,
-        "auth": check_bind(settings),
+        "auth": auth,
         "max_file_size": int(settings.max_upload_mb * 1024 * 1024),
+        # Passed on to FastAPI: every request passes the guard before any of Gradio's routes.
+        "app_kwargs": {"middleware": [guard]},
+        # Gradio's static-file workers (GRADIO_NUM_WORKERS) would take uploads past it.
+        "num_workers": 0,
         "ssr_mode": False,  # no Node.js server
         "show_error": False,  # users get messages, not tracebacks
         "footer_links": ["api"],
@@ -761,6 +829,7 @@ def serve(settings: Settings, *, assistant: Assistant | None = None) -> None:
             port is taken.
     """
     options = launch_options(settings)  # checks the bind address before anything loads
+    remove_partials(settings.corpus_dir)  # left by a server killed while saving an upload
     assistant = assistant or Assistant(settings)
     app = build_app(assistant, settings)
     threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()
@@ -774,4 +843,16 @@ def serve(settings: Settings, *, assistant: Assistant | None = None) -> None:
             "(askfront serve --port)."
         ) from None
     print(f"* Running on local URL:  {app.local_url}  (Ctrl+C to stop)", flush=True)
+    _stop_on_sigterm()
     app.block_thread()
+
+
+def _stop_on_sigterm() -> None:
+    """`kill` stops the server as Ctrl+C does, so Gradio deletes this server's temporary
+    upload files (delete_cache) on the way out instead of leaving them behind."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
