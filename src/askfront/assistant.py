@@ -18,8 +18,8 @@ from askfront.types import Answer, Document, DocumentRecord, IndexReport, Passag
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
+    from askfront.answering.articles import KindAnswerer
     from askfront.answering.base import Answerer
-    from askfront.answering.collection import KindAnswerer
     from askfront.answering.kinds import Intent
     from askfront.answering.registry import BackendOptions
     from askfront.grounding.nli import EntailmentScorer

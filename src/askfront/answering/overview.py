@@ -20,14 +20,12 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from askfront.answering.collection import (
+from askfront.answering.articles import (
     Article,
     KindAnswerer,
     Library,
-    articles_about,
     by_date,
     describe,
-    in_dates,
     in_title,
     none_found,
     topic_weights,
@@ -80,16 +78,12 @@ class OverviewAnswerer(KindAnswerer):
         self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()
     ) -> Answer:
         intent = classify(question, history)
-        if intent.topic:
-            found = in_dates(articles_about(intent.topic, passages), intent)
-            if not found:
-                return self.refusal(none_found(intent), passages)
-        else:
-            found = in_dates(self.articles(), intent)
-            if not found:
-                return self.refusal(none_found(intent), passages)
-            if len(found) > 1 and not intent.plural and not intent.order:
-                return self._which(found)
+        about, mentioning = self.find(intent, passages)
+        found = about or mentioning
+        if not found:
+            return self.refusal(none_found(intent), passages)
+        if not intent.topic and len(found) > 1 and not intent.plural and not intent.order:
+            return self._which(found)
         chosen = self._choose(intent, found)
         return self._summary(intent, chosen)
 
