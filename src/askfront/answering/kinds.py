@@ -123,9 +123,10 @@ _COUNT = re.compile(
 )
 _ORDER_WORDS = r"latest|newest|most\s+recent|recent|last|earliest|oldest|first"
 _ORDER = re.compile(rf"\b({_ORDER_WORDS})\s+(?:\w+\s+){{0,2}}?(?:{_NOUN})\b", re.I)
+# "Which article was published first?", "Which article is the newest?"
 _ORDER_AFTER = re.compile(
-    rf"\b(?:{_NOUN})\b.*\b(?:published|written|dated|came\s+out|appeared)\s+"
-    r"(most\s+recently|last|latest|first|earliest)\b",
+    rf"\b(?:{_NOUN})\s+(?:[\w'-]+\s+){{0,4}}?(?:(?:is|was|are|were|got|came\s+out|appeared|published|written|"
+    r"dated)\s+)+(?:the\s+)?(most\s+recent(?:ly)?|latest|newest|oldest|last|first|earliest)\b",
     re.I,
 )
 _LIST = re.compile(
@@ -248,7 +249,8 @@ def _names_articles(text: str) -> bool:
         return False
     if _SCOPE.search(text) or _WEAK_CUED.search(text):
         return True
-    return bool(strong) and bool(_STRONG_CUED.search(text) or parse_dates(text)[0])
+    cued = _STRONG_CUED.search(text) or _ORDER_AFTER.search(text) or _ORDER.search(text)
+    return bool(strong) and bool(cued or parse_dates(text)[0])
 
 
 def _order(text: str) -> str | None:
