@@ -17,6 +17,8 @@ from askfront.answering.overview import OverviewAnswerer, summarize
 from askfront.assistant import Assistant
 from askfront.config import Settings
 from askfront.errors import IndexNotFoundError
+from askfront.evaluation.runner import run_eval
+from askfront.evaluation.testset import load_testset
 from askfront.types import Answer, Chunk, DocumentRecord, Passage, Turn
 from conftest import make_passage
 
@@ -261,6 +263,30 @@ def test_the_article_among_many_asks_which_one(assistant: Assistant) -> None:
 def test_overview_without_a_match_is_refused(assistant: Assistant) -> None:
     answer = _ask(assistant, "Summarize the news about volcanoes")
     assert answer.refused and "volcanoes" in answer.text
+
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_the_collection_test_set_through_the_real_assistant(
+    tmp_path: Path, real_embeddings: Embeddings
+) -> None:
+    """tests/data/collection_testset.jsonl over tests/data/collection: a floor, not the
+    measured figure, and every citation of every answer quotes its article exactly."""
+    settings = Settings(corpus_dir=DATA / "collection", index_dir=tmp_path / "index")
+    a = Assistant(settings, embeddings=real_embeddings)
+    a.reindex()
+    items = load_testset(DATA / "collection_testset.jsonl")
+    assert len(items) >= 30
+    result = run_eval(a, items)
+    assert result.metrics["pass_rate"] is not None and result.metrics["pass_rate"] >= 0.8
+    assert result.metrics["refusal_f1"] is not None and result.metrics["refusal_f1"] >= 0.8
+    for record in result.records:
+        for c in record.citations:
+            doc = a.document(c["source"])
+            assert doc is not None and doc.text[c["start"] : c["end"]] == c["quote"]
 
 
 def test_collection_question_without_an_index_is_actionable(tmp_path: Path) -> None:

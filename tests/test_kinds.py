@@ -42,6 +42,8 @@ LISTS = [
     ("Which documents mention the FBI?", "FBI"),
     ("Articles about the 2024 election", "2024 election"),
     ("Which of the articles discuss Kharkiv?", "Kharkiv"),
+    ("Do you have anything on Nepal?", "Nepal"),
+    ("Can you list the documents in the index?", ""),
 ]
 
 
@@ -80,6 +82,7 @@ def test_counts_of_articles(question: str, topic: str) -> None:
         ("Which article was published first?", OLDEST, "", False),
         ("Which article is the oldest?", OLDEST, "", False),
         ("Which story about Nepal is the newest?", LATEST, "Nepal", False),
+        ("What is the newest piece about the war?", LATEST, "war", False),
         ("Show me the earliest article on Kharkiv", OLDEST, "Kharkiv", False),
         ("What are the recent articles about Nepal?", LATEST, "Nepal", True),
         ("Which articles were published most recently?", LATEST, "", True),
@@ -146,6 +149,7 @@ def test_mentioning_is_not_the_same_as_being_about() -> None:
         ("Any news about the harbor?", "harbor", True, None),
         ("What is the latest article about?", "", False, LATEST),
         ("Give me the gist of the oldest article", "", False, OLDEST),
+        ("Brief me on the Kharkiv blackout", "Kharkiv blackout", False, None),
     ],
 )
 def test_overviews(question: str, topic: str, plural: bool, order: str | None) -> None:
@@ -180,6 +184,8 @@ def test_overviews(question: str, topic: str, plural: bool, order: str | None) -
         "How many reports of bird flu were there in March 2024?",
         "What did Macron say?",
         "Who broke the news about the merger?",
+        "Did Macron say anything about troops?",
+        "Which one was older, the bridge or the tower?",
     ],
 )
 def test_fact_questions_are_not_collection_questions(question: str) -> None:
@@ -223,6 +229,14 @@ def test_a_bare_follow_up_keeps_the_kind_and_topic() -> None:
     dated = classify("And from February 2024?", history)
     assert dated.topic == "Nepal" and dated.dates is not None
     assert dated.dates.start == "2024-02-01"
+
+
+def test_one_of_the_articles_named_before() -> None:
+    history = _history("Which articles are about Kharkiv?")
+    older = classify("Which one is older?", history)
+    assert (older.kind, older.order, older.topic) == (COLLECTION, OLDEST, "Kharkiv")
+    first = classify("Summarize the first one", history)
+    assert (first.kind, first.order, first.topic) == (OVERVIEW, OLDEST, "Kharkiv")
 
 
 def test_a_chain_of_follow_ups_keeps_the_first_topic() -> None:

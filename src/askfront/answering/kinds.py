@@ -51,8 +51,8 @@ _STRONG = (
     r"|news\s+(?:stories|story|reports?|items?|pieces?)|newspieces?"
 )
 # Words that name articles only with a collection cue next to them: news writes of
-# "classified documents" and "a ten-story building".
-_WEAK = r"documents?|docs|stories|story|files|pieces|texts|reports"
+# "classified documents" and "a ten-story building" ("Do you have anything on Nepal?").
+_WEAK = r"documents?|docs|stories|story|files|pieces?|texts|reports|anything"
 _NOUN = rf"(?:{_STRONG}|{_WEAK})"
 _SCOPE = re.compile(
     r"\b(?:collection|corpus|index|library|folder|database|archive|you have|have you got|"
@@ -79,7 +79,7 @@ _IN_SCOPE = re.compile(
 # A question that leans on the previous one for its topic ("What is this article about?").
 _REFERS_BACK = re.compile(
     r"^\W*(?:and|also|but|so|then|what about|how about)\b|\b(?:it|its|this|that|these|those|"
-    r"them|they|same)\b",
+    r"them|they|same|one|ones)\b",
     re.I,
 )
 
@@ -102,7 +102,9 @@ _SAY = re.compile(
     re.I,
 )
 _TELL = re.compile(
-    r"^(?:please\s+|can you\s+|could you\s+)*(?:tell me|brief me|fill me in)\b", re.I
+    r"^(?:please\s+|can you\s+|could you\s+)*(?:tell me|brief me|fill me in)\b.*\b(?:about|on|"
+    r"regarding)\b",
+    re.I,
 )
 # "What's the latest news on Nepal?", "Any news about Nepal?": an overview of the articles.
 _NEWS_ORDER = re.compile(
@@ -121,12 +123,17 @@ _COUNT = re.compile(
     rf"(?:\w+\s+)?(?:{_NOUN})\b|\bcount\s+(?:the\s+)?(?:{_NOUN})\b",
     re.I,
 )
-_ORDER_WORDS = r"latest|newest|most\s+recent|recent|last|earliest|oldest|first"
-_ORDER = re.compile(rf"\b({_ORDER_WORDS})\s+(?:\w+\s+){{0,2}}?(?:{_NOUN})\b", re.I)
+_ORDER_WORDS = (
+    r"latest|newest|most\s+recent(?:ly)?|recent|last|earliest|oldest|first|older|newer|"
+    r"more\s+recent"
+)
+_OLDER = ("earliest", "oldest", "first", "older")
+# "the latest article", "the first one" (one of the articles named before)
+_ORDER = re.compile(rf"\b({_ORDER_WORDS})\s+(?:\w+\s+){{0,2}}?(?:{_NOUN}|ones?)\b", re.I)
 # "Which article was published first?", "Which article is the newest?"
 _ORDER_AFTER = re.compile(
-    rf"\b(?:{_NOUN})\s+(?:[\w'-]+\s+){{0,4}}?(?:(?:is|was|are|were|got|came\s+out|appeared|published|written|"
-    r"dated)\s+)+(?:the\s+)?(most\s+recent(?:ly)?|latest|newest|oldest|last|first|earliest)\b",
+    rf"\b(?:{_NOUN})\s+(?:[\w'-]+\s+){{0,4}}?(?:(?:is|was|are|were|got|came\s+out|appeared|"
+    rf"published|written|dated)\s+)+(?:the\s+)?({_ORDER_WORDS})\b",
     re.I,
 )
 _LIST = re.compile(
@@ -172,7 +179,7 @@ _FRAME = frozenset(
     findings highlights brief briefly nutshell provide one ones them it they this that
     these those other else different separate distinct between before after since during
     until through to and or at for by with so also but then okay ok just whole entire
-    currently fill know topic topics subject subjects""".split()
+    currently fill know topic topics subject subjects anything something""".split()
 )
 
 
@@ -226,7 +233,7 @@ def read_question(question: str) -> Intent:
 def _kind(text: str) -> str:
     if _SUMMARY.search(text) or _ABOUT_END.search(text) or _SAY.search(text):
         return OVERVIEW
-    if _TELL.search(text) and re.search(r"\babout\b", text, re.I):
+    if _TELL.search(text):
         return OVERVIEW
     if not _names_articles(text):
         return OVERVIEW if _NEWS.search(text) else FACT
@@ -256,7 +263,7 @@ def _names_articles(text: str) -> bool:
 def _order(text: str) -> str | None:
     m = _ORDER.search(text) or _ORDER_AFTER.search(text)
     if m:
-        return OLDEST if m.group(1).lower() in ("earliest", "oldest", "first") else LATEST
+        return OLDEST if m.group(1).lower() in _OLDER else LATEST
     return LATEST if _NEWS_ORDER.search(text) else None
 
 
@@ -276,7 +283,7 @@ def _bare_followup(question: str, before: Intent) -> Intent | None:
     if order:
         word = order.group(1).lower()
         return replace(
-            before, order=OLDEST if word in ("earliest", "oldest", "first") else LATEST,
+            before, order=OLDEST if word in _OLDER else LATEST,
             count=False, plural=plural, dates=dates or before.dates,
         )  # fmt: skip
     if _BARE_COUNT.search(rest):
