@@ -231,7 +231,7 @@ class Assistant:
         timings["answer_ms"] = _ms(t)
         timings["total_ms"] = _ms(started)
         final.timings = {**timings, **final.timings}
-        final.query = query
+        final.query = query or None  # None: no search (a listing of the whole collection)
         final.passages = result.passages
         if result.notice:
             final.notice = " ".join(filter(None, [result.notice, final.notice]))

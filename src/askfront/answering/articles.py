@@ -6,6 +6,7 @@ topic (those about it, and those only mentioning it), and their openings to cite
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
@@ -32,6 +33,7 @@ CHUNKS_ABOUT = 0.4
 RELATED = 3  # related passages shown with a refusal
 TITLE_SHARE = 0.8  # a sentence whose words are this much the title's is the title line
 _MIN_OPENING_WORDS = 6  # shorter first lines are bylines and datelines ("Feb 28, 2024")
+_ENDS = re.compile(r"[.!?…][\"'”’)]*$")
 
 
 class Library(Protocol):
@@ -109,8 +111,12 @@ class KindAnswerer(Answerer):
             return None
         first = passages[0]
         spans = [(s, e, passage_text(first, s, e)) for s, e in first.chunk.sentences]
-        for s, e, text in spans:
+        for s, e, text in spans[:3]:  # after a byline or dateline, at most
             if in_title(text, article.title):
+                return first, s, e
+        # A full sentence ends like one; bylines ("Jane Roe and John Doe") do not.
+        for s, e, text in spans:
+            if len(text.split()) >= _MIN_OPENING_WORDS and _ENDS.search(text):
                 return first, s, e
         for s, e, text in spans:
             if len(text.split()) >= _MIN_OPENING_WORDS:

@@ -141,9 +141,8 @@ class CollectionAnswerer(KindAnswerer):
             if cite is None:
                 continue
             citations.append(cite)
-            line = f"{art.label} [{cite.n}]"
-            lines.append(f"- {line}")
-            sentences.append(AnswerSentence(line, [cite.n]))
+            lines.append(f"- {art.label} [{cite.n}]")
+            sentences.append(AnswerSentence(art.label, [cite.n]))
         if total > len(citations):
             lines.append(f"…and {total - len(citations)} more.")
         return Answer("\n".join(lines), citations, sentences=sentences, mode=self.name)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +45,13 @@ W_LEAD = 0.6  # the first eligible sentence; the bonus falls off as 1/position
 W_TOPIC = 1.5
 DUPLICATE_JACCARD = 0.5
 MIN_WORDS, MAX_WORDS = 8, 80  # shorter: headings and bylines; longer: run-on lists
+# A sentence that leans on the one before ("But he said ...") reads badly on its own.
+DANGLING_PENALTY = 0.3
+_DANGLING = re.compile(
+    r"^[\"“‘']?(?:but|and|or|so|yet|also|however|still|then|he|she|it|they|this|that|these|"
+    r"those|his|her|its|their|there)\b",
+    re.I,
+)
 
 
 @dataclass
@@ -112,7 +120,7 @@ class OverviewAnswerer(KindAnswerer):
             if cite is not None:
                 citations.append(cite)
                 lines.append(f"- {art.label} [{cite.n}]")
-                sentences.append(AnswerSentence(f"{art.label} [{cite.n}]", [cite.n]))
+                sentences.append(AnswerSentence(art.label, [cite.n]))
         return Answer("\n".join(lines), citations, sentences=sentences, mode=self.name)
 
     def _summary(self, intent: Intent, chosen: list[Article]) -> Answer:
@@ -133,7 +141,7 @@ class OverviewAnswerer(KindAnswerer):
                     Citation(n, s.passage.source, s.passage.title, s.passage.date, s.start,
                              s.end, s.text, s.score, s.passage.chunk.page)
                 )  # fmt: skip
-                sentences.append(AnswerSentence(s.text, [n], support_score=s.score))
+                sentences.append(AnswerSentence(s.text, [n]))
                 quoted.append(f"{s.text} [{n}]")
             if quoted:
                 blocks.append((art, " ".join(quoted)))
@@ -166,6 +174,8 @@ def summarize(
     match = Matcher(topic, frozenset().union(*(s.terms for s in sentences))) if topic else None
     for pos, s in enumerate(sentences):
         s.score = W_CENTRAL * central[pos] / top + W_LEAD / (1 + pos)
+        if _DANGLING.match(s.text):
+            s.score -= DANGLING_PENALTY
         if match is not None and total > 0:
             s.score += W_TOPIC * sum(w * match(t, s.terms) for t, w in topic.items()) / total
     chosen: list[_Sentence] = []
