@@ -259,6 +259,13 @@ def test_this_article_after_a_fact_question_is_the_article_that_answered() -> No
     assert "Nepalis" in intent.topic and "Russian" in intent.topic
 
 
+def test_the_article_after_a_question_about_one_is_that_article() -> None:
+    history = _history("What is the latest article about Nepal?")
+    intent = classify("Summarize the article", history)
+    assert (intent.kind, intent.order, intent.topic) == (OVERVIEW, LATEST, "Nepal")
+    assert classify("Summarize the article").topic == ""
+
+
 def test_a_fact_follow_up_to_a_collection_question_stays_a_fact_question() -> None:
     history = _history("Which articles are about Nepal?")
     assert classify("And how many Nepalis were killed?", history).kind == FACT

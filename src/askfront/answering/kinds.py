@@ -79,7 +79,7 @@ _IN_SCOPE = re.compile(
 # A question that leans on the previous one for its topic ("What is this article about?").
 _REFERS_BACK = re.compile(
     r"^\W*(?:and|also|but|so|then|what about|how about)\b|\b(?:it|its|this|that|these|those|"
-    r"them|they|same|one|ones)\b",
+    r"them|they|same|one|ones)\b|\bthe\s+(?:article|story|piece)\W*$",
     re.I,
 )
 
