@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, TypedDict, Unpack
 from askfront.config import Settings
 from askfront.errors import AskfrontError, IndexLockedError, IndexNotFoundError
 from askfront.history import bound_history, scrub
-from askfront.types import Answer, Document, DocumentRecord, IndexReport, Turn
+from askfront.types import Answer, Document, DocumentRecord, IndexReport, Passage, Turn
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
+    from askfront.answering.articles import KindAnswerer
     from askfront.answering.base import Answerer
+    from askfront.answering.kinds import Intent
     from askfront.answering.registry import BackendOptions
     from askfront.grounding.nli import EntailmentScorer
     from askfront.retrieval import Retriever, SearchOptions, SearchResult
@@ -64,6 +66,7 @@ class Assistant:
         self._retriever: Retriever | None = None
         self._lock = threading.RLock()
         self._answerers: dict[str, Answerer] = {}
+        self._kind_answerers: dict[str, KindAnswerer] | None = None
 
     # -- components (loaded lazily: `askfront ask --help` must stay instant) --------------
     @property
@@ -118,6 +121,29 @@ class Assistant:
                     )
             return self._answerers[mode]
 
+    def route(
+        self, question: str, history: Sequence[Turn], answerer: Answerer
+    ) -> tuple[KindAnswerer, Intent] | None:
+        """The answerer of the question's kind (askfront.answering.kinds), for questions
+        about the collection and overviews; None for fact questions, which `answerer` gets."""
+        from askfront.answering.kinds import classify
+
+        intent = classify(question, history)
+        with self._lock:
+            if self._kind_answerers is None:
+                from askfront.answering.collection import CollectionAnswerer
+                from askfront.answering.overview import OverviewAnswerer
+
+                built = [
+                    CollectionAnswerer(self),
+                    OverviewAnswerer(self, max_sentences=self.settings.max_answer_sentences),
+                ]
+                self._kind_answerers = {a.kind: a for a in built}
+            routed = self._kind_answerers.get(intent.kind)
+        if routed is None or (routed.defers_to_generative and answerer.generative):
+            return None
+        return routed, intent
+
     def modes(self) -> list[str]:
         """Answer modes the UI may offer: "extractive" plus the configured LLM backend."""
         modes = ["extractive"]
@@ -154,7 +180,7 @@ class Assistant:
         mode: str | None = None,
     ) -> Iterator[str | Answer]:
         """Like ask(), but yields text deltas as they come, then the final Answer last."""
-        from askfront.retrieval import SearchOptions
+        from askfront.retrieval import SearchOptions, SearchResult
 
         started = time.perf_counter()
         problem = self._check_question(question)
@@ -168,12 +194,9 @@ class Assistant:
             max_chars=self.settings.max_history_chars,
         )
         answerer = self.answerer(mode)
+        routed = self.route(question, history, answerer)
         timings: dict[str, float] = {}
 
-        t = time.perf_counter()
-        query = self._standalone(question, history, answerer)
-        if history:
-            timings["condense_ms"] = _ms(t)
         options = SearchOptions(
             top_k=top_k or self.settings.top_k,
             hybrid=self.settings.hybrid if hybrid is None else hybrid,
@@ -183,7 +206,19 @@ class Assistant:
             date_to=date_to,
         )
         t = time.perf_counter()
-        result = self._search(query, options)
+        if routed is None:
+            query = self._standalone(question, history, answerer)
+        else:  # it searches for the question's topic, if any
+            answerer, intent = routed
+            query, options = answerer.search_plan(intent, options)
+        if history:
+            timings["condense_ms"] = _ms(t)
+        t = time.perf_counter()
+        if query:
+            result = self._search(query, options)
+        else:
+            self.retriever()  # no index: the IndexNotFoundError a search would raise
+            result = SearchResult([])
         timings.update(result.timings)
         timings["retrieve_ms"] = _ms(t)
 
@@ -201,7 +236,7 @@ class Assistant:
         timings["answer_ms"] = _ms(t)
         timings["total_ms"] = _ms(started)
         final.timings = {**timings, **final.timings}
-        final.query = query
+        final.query = query or None  # None: no search (a listing of the whole collection)
         final.passages = result.passages
         left_out = _history_notice(len(history), dropped) if dropped else None
         if result.notice or left_out:
@@ -266,6 +301,17 @@ class Assistant:
             return active_build(self.settings).docstore.document(source)
         except IndexNotFoundError:
             return None
+
+    def article_passages(self, source: str) -> list[Passage]:
+        """Every chunk of one indexed article, in order, as Passages (what collection
+        answers and overviews cite); [] when it is not indexed."""
+        try:
+            store = self.retriever().build.docstore
+        except IndexNotFoundError:
+            return []
+        chunks = store.chunks(store.chunk_ids(source))
+        title, date = store.doc_meta([source]).get(source, (None, None))
+        return [Passage(c, title, date) for c in sorted(chunks.values(), key=lambda c: c.index)]
 
     def documents(self) -> list[DocumentRecord]:
         from askfront.store import active_build
