@@ -512,13 +512,13 @@ def _fill(folder: Path) -> None:
     st = os.statvfs(folder)
     used_kb = (st.f_blocks - st.f_bfree) * st.f_frsize // 1024
     subprocess.run(["mount", "-o", f"remount,size={used_kb + 64}k", str(folder)], check=True)
-    with open(folder / "filler", "wb") as f:
-        try:
+    try:
+        with open(folder / "filler", "wb") as f:
             while True:
                 f.write(b"\0" * 4096)
                 f.flush()
-        except OSError:
-            pass
+    except OSError:  # ENOSPC, at once or after some blocks
+        pass
     assert shutil.disk_usage(folder).free == 0
 
 

@@ -268,9 +268,8 @@ def _sync_locked(
 
     tokenizer = get_tokenizer(settings)
     embedded = 0
-    vectors_needed = todo or deleted or interrupted
     records = SQLRecordManager(build.name, db_url=build.record_manager_url())
-    if vectors_needed:
+    if todo or deleted or interrupted:
         records.create_schema()
     if todo:
         embeddings = embeddings or get_embeddings(settings)
@@ -345,14 +344,16 @@ def _sync_locked(
             if rel not in refused:
                 reports.append(FileReport(rel, "deleted"))
 
-    repaired = None
+    fixes = []
     if interrupted:
         report("Checking the stores agree", 0, 1)
-        fix = reconcile.repair(build, records, embeddings or get_embeddings(settings))
-        repaired = fix.summary() if fix else None
+        fix = reconcile.repair(build, records, lambda: embeddings or get_embeddings(settings))
+        fixes += [fix.summary()] if fix else []
         report("Checking the stores agree", 1, 1)
-
-    if todo or deleted or rebuild_reason or interrupted or reconcile.bm25_is_stale(build):
+    stale = reconcile.bm25_is_stale(build)
+    if todo or deleted or rebuild_reason or interrupted or stale:
+        if stale and not (todo or deleted or rebuild_reason):
+            fixes.append("keyword index rebuilt")  # nothing else would have changed it
         _build_bm25(build, report)
     if rebuild_reason:
         activate(settings, build)
@@ -369,7 +370,7 @@ def _sync_locked(
         seconds=time.perf_counter() - started,
         full_rebuild=bool(rebuild_reason),
         rebuild_reason=rebuild_reason,
-        repaired=repaired,
+        repaired=", ".join(fixes) or None,
     )
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -96,11 +96,12 @@ def lc_document(chunk: Chunk, date: str | None) -> LCDocument:
     )
 
 
-def repair(build: Build, records: RecordManager, embeddings: Embeddings) -> Repair:
+def repair(build: Build, records: RecordManager, embeddings: Callable[[], Embeddings]) -> Repair:
     """Make Chroma and the record manager hold exactly the docstore's chunk ids.
 
     Vectors and records of chunks the docstore does not have are deleted; chunks the
-    docstore has but Chroma lacks are embedded again from their stored text.
+    docstore has but Chroma lacks are embedded again from their stored text (with
+    `embeddings()`, called only then: loading the model takes a second or two).
 
     Raises:
         StoreUnavailableError: if the Chroma collection cannot be opened.
@@ -126,7 +127,8 @@ def repair(build: Build, records: RecordManager, embeddings: Embeddings) -> Repa
         known = [k for k in missing if k in in_records]
         if known:
             records.delete_keys(known)
-        fixed.chunks_reembedded = _reembed(build, records, embeddings, {wanted[k] for k in missing})
+        sources = {wanted[k] for k in missing}
+        fixed.chunks_reembedded = _reembed(build, records, embeddings(), sources)
 
     unrecorded = sorted((wanted.keys() & in_chroma) - in_records)
     by_source: dict[str, list[str]] = defaultdict(list)
