@@ -20,9 +20,11 @@ _ABBREVIATIONS = frozenset(
     a.m p.m""".split()
 )
 
-# Sentences per tokenizer call: the tokenizer's Encoding objects (ids, offsets, token
-# strings) take ~40x the text's size, so encoding a 49 MB file in one call took 2.25 GB.
+# Text per tokenizer call (at most this many sentences, or of characters): the tokenizer's
+# Encoding objects (ids, offsets, token strings) take ~40x the text's size, so encoding a
+# 49 MB file in one call took 2.25 GB.
 _ENCODE_BATCH = 2048
+_ENCODE_CHARS = 500_000
 _LOOKBACK = 64  # characters before a "." that can hold the abbreviation it ends
 # A longer "sentence" (no punctuation for pages) is tokenized in pieces of about this many
 # characters, cut at whitespace: one Encoding of a 49 MB sentence alone took gigabytes.
@@ -133,10 +135,11 @@ def _token_counts(
     """(start, end, word pieces) per sentence, overlong ones cut; batch by batch, so only
     one batch of Encodings is alive at a time."""
     spans = [piece for a, b in spans for piece in _pieces(text, a, b)]
-    for k in range(0, len(spans), _ENCODE_BATCH):
+    done = 0
+    for batch in _batches(spans):
         if deadline is not None and time.monotonic() > deadline:
-            raise DocumentError(f"timed out while chunking ({k} of {len(spans)} sentences done)")
-        batch = spans[k : k + _ENCODE_BATCH]
+            raise DocumentError(f"timed out while chunking ({done} of {len(spans)} sentences done)")
+        done += len(batch)
         encodings = tokenizer.encode_batch([text[a:b] for a, b in batch], add_special_tokens=False)
         for (a, b), enc in zip(batch, encodings, strict=True):
             n = len(enc.ids)
@@ -144,6 +147,19 @@ def _token_counts(
                 yield (a, b, n)
             else:
                 yield from _cut_long(text, a, enc.offsets, max_tokens)
+
+
+def _batches(spans: list[tuple[int, int]]) -> Iterator[list[tuple[int, int]]]:
+    batch: list[tuple[int, int]] = []
+    size = 0
+    for a, b in spans:
+        batch.append((a, b))
+        size += b - a
+        if len(batch) >= _ENCODE_BATCH or size >= _ENCODE_CHARS:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 def _pieces(text: str, a: int, b: int) -> Iterator[tuple[int, int]]:

@@ -341,8 +341,17 @@ def serve(
         serve_ui(settings)
 
 
+class _TerminalSafeFormatter(logging.Formatter):
+    """Log lines quote file names and errors from documents: no terminal escapes either."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return strip_escapes(super().format(record))
+
+
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_TerminalSafeFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     # pypdf warns per damaged object; the per-file report already says what failed.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     logging.getLogger("bm25s").setLevel(logging.WARNING)

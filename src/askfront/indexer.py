@@ -225,7 +225,9 @@ def _free_space_note(index_dir: Path) -> str:
         return ""
     if free >= _LOW_SPACE_BYTES:
         return ""
-    return f" ({free / (1024 * 1024):.1f} MB is free on that disk.)"
+    # Chroma sometimes reports a full disk only as "Error in compaction: ...": say what is
+    # known (little space) without claiming it is the cause.
+    return f" Only {free / (1024 * 1024):.1f} MB is free on that disk, which may be the cause."
 
 
 def _first_line(exc: BaseException) -> str:
