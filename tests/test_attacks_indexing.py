@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
 
@@ -548,3 +549,22 @@ def test_a_fresh_ask_on_a_full_disk_still_searches_by_meaning(
     answer = json.loads(proc.stdout)
     assert answer["notice"] is None, answer["notice"]  # not "keyword search only"
     assert "20,000" in answer["answer"] and answer["citations"]
+
+
+def test_stored_vectors_search_by_meaning_and_honour_the_filters(
+    settings: Settings, real_embeddings: Embeddings
+) -> None:
+    from askfront.dense_fallback import StoredVectors
+
+    for i in range(3):
+        (settings.corpus_dir / f"bulletin-{i}.md").write_text(_bulletin(i))
+    sync(settings, embeddings=real_embeddings)
+    stored = StoredVectors(active_build(settings).docstore)
+    assert len(stored) == len(active_build(settings).docstore.chunk_sources())
+    qvec = np.asarray(real_embeddings.embed_query(LEGION), dtype=np.float32)
+    top = stored.query(qvec, 3, set(), 0, 0)["ids"][0]
+    sources = active_build(settings).docstore.chunk_sources()
+    assert sources[top[0]] == DEFAULT_ARTICLE.name
+    only = stored.query(qvec, 3, {"bulletin-1.md"}, 0, 0)["ids"][0]
+    assert only and {sources[c] for c in only} == {"bulletin-1.md"}
+    assert stored.query(qvec, 3, set(), 20990101, 0)["ids"][0] == []  # nothing that late

@@ -146,7 +146,7 @@ def _print_report(report: IndexReport) -> None:
     if report.full_rebuild:
         out.print(f"Full rebuild: {report.rebuild_reason}.", markup=False)
     if report.repaired:
-        out.print(f"Repaired what an interrupted sync left: {report.repaired}.", markup=False)
+        out.print(f"Repaired: {report.repaired} (the stores disagreed).", markup=False)
     counts = ", ".join(f"{n} {s}" for s, n in report.counts.items())
     out.print(
         f"{counts}. {report.chunks_embedded} chunks embedded in {report.seconds:.1f} s.",
