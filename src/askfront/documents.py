@@ -175,27 +175,30 @@ def display_name(rel: str) -> str:
     return os.fsencode(rel).decode("utf-8", "backslashreplace")
 
 
-def corpus_file_problem(path: Path, root: Path) -> str | None:
-    """Why a file found under the corpus folder must not be read, or None if it may be.
+def corpus_file_problem(rel: str, path: Path, real_root: Path) -> str | None:
+    """Why the corpus file `path` (named `rel`) must not be read, or None if it may be.
+
+    `real_root` is the corpus folder with its symlinks resolved.
 
     - A name that is not valid UTF-8 cannot be stored, cited or printed as it is.
     - A symlink that resolves outside the corpus folder would index a file the corpus
       owner never put there (say, corpus/leak.txt -> /etc/secret.conf). Links that stay
       inside the folder are followed: they only repeat what is already in the corpus.
+      (Linked folders are never entered: see iter_corpus.)
     """
-    rel = _relative_posix(Path(path), Path(root))
     try:
         rel.encode("utf-8")
     except UnicodeEncodeError:
         return "file name is not valid UTF-8: rename it to index it"
-    if _leaves_folder(Path(path), Path(root)):
+    # Only the file itself can be a link: os.walk does not enter linked folders.
+    if path.is_symlink() and _leaves_folder(path, real_root):
         return "symlink to a file outside the corpus folder: not read"
     return None
 
 
 def _leaves_folder(path: Path, root: Path) -> bool:
-    real = path.resolve()
-    return real != root.resolve() and root.resolve() not in real.parents
+    real, real_root = path.resolve(), root.resolve()
+    return real != real_root and real_root not in real.parents
 
 
 _UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")

@@ -385,13 +385,14 @@ def _scan(
     is not UTF-8, a link out of the corpus) are reported as failed and never read.
     """
     corpus = settings.corpus_dir
+    real_root = corpus.resolve()
     rels = {p.relative_to(corpus).as_posix(): p for p in iter_corpus(corpus)}
     reports: list[FileReport] = []
     todo: list[tuple[str, Path, str, str]] = []
     refused: dict[str, str] = {}
     for i, (rel, path) in enumerate(sorted(rels.items())):
         report("Checking files", i, len(rels))
-        problem = corpus_file_problem(path, corpus)
+        problem = corpus_file_problem(rel, path, real_root)
         if problem:
             refused[rel] = problem
             reports.append(FileReport(display_name(rel), "failed", reason=problem))
