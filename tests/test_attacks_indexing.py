@@ -1,10 +1,10 @@
 """Issue 13, indexing half: what an attack on loopback found, each reproduced through the
 real CLI (a subprocess), the real model and a real Chroma store in tmp folders.
 
-Items: 1 (a kill at any stage of a sync), 2 (a file name that is not UTF-8), 3 (any error
-called "disk full"), 8 (symlinks out of the corpus), 9 (chunking a huge file), 11 (terminal
-escapes printed raw), 12 (Chroma server killed while indexing), 16 (dense search on a full
-disk).
+Items: 2 (a file name that is not UTF-8), 3 (any error called "disk full"), 8 (symlinks out
+of the corpus), 9 (chunking a huge file), 11 (terminal escapes printed raw), 12 (Chroma
+server killed while indexing), 16 (dense search on a full disk). Item 1 (a kill at any
+stage of a sync): tests/test_attacks_sync.py.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -33,189 +32,10 @@ from askfront.errors import DocumentError
 from askfront.indexer import sync
 from askfront.store import active_build
 from askfront.types import Document
-from conftest import DEFAULT_ARTICLE, REPO
+from attackutil import LEGION, assert_stores_agree, bulletin, cli, env, index_json
+from conftest import DEFAULT_ARTICLE
 
 pytestmark = pytest.mark.e2e
-
-STOPPER = REPO / "tests" / "stop_at_stage.py"
-LEGION = "How many foreigners serve in Ukraine's international legion?"
-
-
-def _bulletin(i: int) -> str:
-    return (
-        f"---\ntitle: Bulletin {i}\n---\nThe village of Vell{i} counted {100 + i} lanterns on "
-        f"festival night. Bulletin {i} calls it a record for the valley.\n"
-    )
-
-
-def _env(settings: Settings, **extra: str) -> dict[str, str]:
-    return {**os.environ, "ASKFRONT_CORPUS_DIR": str(settings.corpus_dir),
-            "ASKFRONT_INDEX_DIR": str(settings.index_dir), **extra}  # fmt: skip
-
-
-def _cli(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "askfront.cli", *args], env=_env(settings, **env),
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-
-
-def _index_json(settings: Settings, *args: str) -> dict[str, Any]:
-    proc = _cli(settings, "index", "--json", *args)
-    assert proc.returncode == 0, proc.stderr
-    assert "Traceback" not in proc.stderr
-    data: dict[str, Any] = json.loads(proc.stdout)
-    return data
-
-
-# == Item 1: a kill at any stage of a sync ==========================================
-
-
-def _kill_at(settings: Settings, stage: str, *args: str) -> None:
-    """Run `askfront index` until it stops itself at `stage`, then SIGKILL it."""
-    proc = subprocess.Popen(
-        [sys.executable, str(STOPPER), stage, *args], env=_env(settings),
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        _, status = os.waitpid(proc.pid, os.WUNTRACED)
-        assert os.WIFSTOPPED(status), f"the sync ended before {stage}: {proc.stderr!r}"
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=60)
-        assert proc.stderr is not None
-        proc.stderr.close()
-
-
-def _store_ids(settings: Settings) -> dict[str, set[str]]:
-    """The chunk ids each store of the active build holds."""
-    from langchain_classic.indexes import SQLRecordManager
-
-    build = active_build(settings)
-    with sqlite3.connect(build.dir / "docstore.sqlite3") as conn:
-        docstore = {r[0] for r in conn.execute("SELECT id FROM chunks")}
-    records = SQLRecordManager(build.name, db_url=build.record_manager_url())
-    folder = build.bm25_dir()
-    assert folder is not None
-    bm25_ids = json.loads((folder / "chunks.json").read_text())["ids"]
-    assert len(bm25_ids) == len(set(bm25_ids))
-    return {
-        "docstore": docstore,
-        "chroma": set(build.collection().get(include=[])["ids"]),
-        "records": set(records.list_keys()),
-        "bm25": set(bm25_ids),
-    }
-
-
-def _assert_stores_agree(settings: Settings) -> set[str]:
-    ids = _store_ids(settings)
-    docstore = ids["docstore"]
-    for name, held in ids.items():
-        assert held == docstore, (
-            f"{name}: {len(held - docstore)} extra, {len(docstore - held)} missing chunk ids"
-        )
-    return docstore
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(900)
-@pytest.mark.parametrize(
-    "stage", ["embedding", "records", "docstore", "deleting", "bm25", "state", "manifest"]
-)
-def test_kill_at_each_stage_of_a_sync_is_repaired_by_the_next_run(
-    settings: Settings, real_embeddings: Embeddings, stage: str
-) -> None:
-    for i in range(30):
-        (settings.corpus_dir / f"bulletin-{i:02d}.md").write_text(_bulletin(i))
-    _index_json(settings)
-    # 24 files added (two batches of the indexer), 5 deleted.
-    for i in range(30, 54):
-        (settings.corpus_dir / f"bulletin-{i:02d}.md").write_text(_bulletin(i))
-    for i in range(5):
-        (settings.corpus_dir / f"bulletin-{i:02d}.md").unlink()
-
-    _kill_at(settings, stage, *(["--full"] if stage == "manifest" else []))
-    rerun = _index_json(settings)
-
-    ids = _assert_stores_agree(settings)
-    with sqlite3.connect(active_build(settings).dir / "docstore.sqlite3") as conn:
-        sources = {r[0] for r in conn.execute("SELECT DISTINCT source FROM chunks")}
-    assert sources == {p.name for p in settings.corpus_dir.iterdir()}
-    assert len(ids) >= 50
-    assert rerun["counts"]["failed"] == 0
-    assistant = Assistant(settings, embeddings=real_embeddings)
-    for i in (30, 41, 53):  # new files, from both batches
-        assert f"{100 + i} lanterns" in assistant.ask(f"How many lanterns did Vell{i} count?").text
-    answer = assistant.ask("How many lanterns did Vell3 count?")  # a deleted file
-    assert all(c.source != "bulletin-03.md" for c in answer.citations + answer.related)
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(600)
-@pytest.mark.parametrize("stage", ["deleting", "bm25", "state"])
-def test_kill_during_a_delete_only_sync_is_repaired_by_the_next_run(
-    settings: Settings, real_embeddings: Embeddings, stage: str
-) -> None:
-    for i in range(30):
-        (settings.corpus_dir / f"bulletin-{i:02d}.md").write_text(_bulletin(i))
-    _index_json(settings)
-    for i in range(10):
-        (settings.corpus_dir / f"bulletin-{i:02d}.md").unlink()
-
-    _kill_at(settings, stage)
-    _index_json(settings)
-
-    ids = _assert_stores_agree(settings)
-    build = active_build(settings)
-    with sqlite3.connect(build.dir / "docstore.sqlite3") as conn:
-        (n,) = conn.execute("SELECT COUNT(*) FROM chunks WHERE source < 'bulletin-10'").fetchone()
-    assert n == 0 and ids
-    answer = Assistant(settings, embeddings=real_embeddings).ask(
-        "How many lanterns did Vell7 count?"
-    )
-    assert "107 lanterns" not in answer.text
-    assert all(c.source != "bulletin-07.md" for c in answer.citations)
-
-
-def test_a_repair_restores_vectors_missing_from_chroma(
-    settings: Settings, real_embeddings: Embeddings
-) -> None:
-    """The one disagreement no kill produces (the docstore has a chunk Chroma lacks, as
-    after Chroma lost a write), repaired by re-embedding it from the docstore."""
-    for i in range(4):
-        (settings.corpus_dir / f"bulletin-{i}.md").write_text(_bulletin(i))
-    sync(settings, embeddings=real_embeddings)
-    build = active_build(settings)
-    lost = build.docstore.chunk_ids("bulletin-2.md")
-    build.collection().delete(ids=lost)
-    build.write_state(pending=True)  # what an interrupted sync leaves
-
-    report = sync(settings, embeddings=real_embeddings)
-    assert report.repaired and "re-embedded" in report.repaired
-    _assert_stores_agree(settings)
-    answer = Assistant(settings, embeddings=real_embeddings).ask(
-        "How many lanterns did Vell2 count?"
-    )
-    assert "102 lanterns" in answer.text
-
-
-def test_a_no_op_sync_does_not_open_chroma(
-    settings: Settings, real_embeddings: Embeddings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The consistency checks of a sync with nothing to do stay cheap: two SQLite reads."""
-    sync(settings, embeddings=real_embeddings)
-    from askfront.store import Build
-
-    def no_chroma(self: Build) -> None:
-        raise AssertionError("a no-op sync opened Chroma")
-
-    monkeypatch.setattr(Build, "collection", no_chroma)
-    monkeypatch.setattr(Build, "vectorstore", no_chroma)
-    report = sync(settings, embeddings=real_embeddings)
-    assert report.counts["unchanged"] == 1 and report.repaired is None
-
 
 # == Item 2: a file name that is not valid UTF-8 ======================================
 
@@ -226,16 +46,16 @@ def test_a_file_name_that_is_not_utf8_is_reported_and_the_others_indexed(
     corpus = os.fsencode(settings.corpus_dir)
     with open(corpus + b"/caf\xe9.txt", "wb") as f:
         f.write(b"x\n")
-    (settings.corpus_dir / "bulletin-1.md").write_text(_bulletin(1))
+    (settings.corpus_dir / "bulletin-1.md").write_text(bulletin(1))
 
-    data = _index_json(settings)
+    data = index_json(settings)
     files = {f["path"]: f for f in data["files"]}
     assert files["caf\\xe9.txt"]["status"] == "failed"
     assert "not valid UTF-8" in files["caf\\xe9.txt"]["reason"]
     assert files["bulletin-1.md"]["status"] == "added"
     assert files[DEFAULT_ARTICLE.name]["status"] == "added"
     # The text report too, and a second run (the name is refused again, nothing else).
-    proc = _cli(settings, "index")
+    proc = cli(settings, "index")
     assert proc.returncode == 0, proc.stderr
     assert "caf\\xe9.txt" in proc.stdout and "Traceback" not in proc.stderr
     assert "2 unchanged, 1 failed" in proc.stdout
@@ -252,8 +72,8 @@ def test_an_error_on_a_nearly_full_disk_is_reported_as_itself(
     assert shutil.disk_usage(small_disk).free < 64 * 1024 * 1024
     # A damaged record manager: a real error that is not about space.
     (active_build(settings).dir / "records.sqlite3").write_bytes(b"not a database" * 100)
-    (settings.corpus_dir / "bulletin-1.md").write_text(_bulletin(1))
-    proc = _cli(settings, "index")
+    (settings.corpus_dir / "bulletin-1.md").write_text(bulletin(1))
+    proc = cli(settings, "index")
     assert proc.returncode == 1
     assert "is full" not in proc.stderr and "Traceback" not in proc.stderr
     assert "file is not a database" in proc.stderr
@@ -269,7 +89,7 @@ def test_disk_full_is_said_only_for_a_full_disk(
     from askfront.store import DocStore
 
     sync(settings, embeddings=real_embeddings)
-    (settings.corpus_dir / "bulletin-1.md").write_text(_bulletin(1))
+    (settings.corpus_dir / "bulletin-1.md").write_text(bulletin(1))
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 1, 1))
     failure: list[BaseException] = [PermissionError(errno.EACCES, "Permission denied")]
@@ -300,12 +120,12 @@ def test_symlinks_out_of_the_corpus_are_reported_and_never_read(
     (corpus / "inside.md").symlink_to(corpus / DEFAULT_ARTICLE.name)  # stays inside: followed
     # leak.txt was a plain file when first indexed, then became a link out.
     (corpus / "leak.txt").write_text("The lighthouse of Glimmerwick has 412 steps.\n")
-    _index_json(settings)
+    index_json(settings)
     (corpus / "leak.txt").unlink()
     (corpus / "leak.txt").symlink_to(outside / "secret.conf")
     (corpus / "leak2.txt").symlink_to(outside / "secret.conf")
 
-    data = _index_json(settings)
+    data = index_json(settings)
     files = {f["path"]: f for f in data["files"]}
     for name in ("leak.txt", "leak2.txt"):
         assert files[name]["status"] == "failed"
@@ -318,7 +138,7 @@ def test_symlinks_out_of_the_corpus_are_reported_and_never_read(
     assert paths == {DEFAULT_ARTICLE.name, "inside.md"}
     answer = Assistant(settings, embeddings=real_embeddings).ask("What is the vault code?")
     assert "7341" not in answer.text
-    _assert_stores_agree(settings)
+    assert_stores_agree(settings)
 
 
 # == Item 9: the per-file time limit covers chunking ================================
@@ -351,7 +171,7 @@ def test_a_file_that_chunks_too_long_fails_and_the_others_are_indexed(
     settings = settings.model_copy(update={"file_timeout": 2.0})
     # ~3,000 sentences: two tokenizer batches; the first outlasts the time limit.
     (settings.corpus_dir / "long.txt").write_text("The bells rang at noon. " * 3000)
-    (settings.corpus_dir / "bulletin-1.md").write_text(_bulletin(1))
+    (settings.corpus_dir / "bulletin-1.md").write_text(bulletin(1))
     real = indexer.get_tokenizer(settings)
     monkeypatch.setattr(indexer, "get_tokenizer", lambda s: _SlowTokenizer(real, 2.5))
     report = sync(settings, embeddings=real_embeddings)
@@ -362,13 +182,13 @@ def test_a_file_that_chunks_too_long_fails_and_the_others_are_indexed(
 
 
 @pytest.mark.slow
-def test_a_huge_text_file_times_out_through_the_cli(settings: Settings) -> None:
+def test_a_huge_text_file_times_out_through_thecli(settings: Settings) -> None:
     # 40 MB of prose: at ~2 MB/s, chunking it needs far more than the 1 s allowed.
     text = DEFAULT_ARTICLE.read_text()
     with open(settings.corpus_dir / "huge.txt", "w") as f:
         for _ in range(40 * 1024 * 1024 // len(text)):
             f.write(text)
-    proc = _cli(settings, "index", "--json", ASKFRONT_FILE_TIMEOUT="1")
+    proc = cli(settings, "index", "--json", ASKFRONT_FILE_TIMEOUT="1")
     assert proc.returncode == 0, proc.stderr
     files = {f["path"]: f for f in json.loads(proc.stdout)["files"]}
     assert files["huge.txt"]["status"] == "failed"
@@ -389,10 +209,10 @@ HOSTILE = (
 def test_terminal_escapes_in_documents_are_not_printed(settings: Settings) -> None:
     hostile = settings.corpus_dir / f"zorblatt{NAME_ESCAPES}.md"
     hostile.write_text(HOSTILE, encoding="utf-8")
-    (settings.corpus_dir / "[red]m.md").write_text(_bulletin(1))
+    (settings.corpus_dir / "[red]m.md").write_text(bulletin(1))
     # Invalid front matter: a warning naming the file is logged to stderr.
     (settings.corpus_dir / f"bad{NAME_ESCAPES}.md").write_text("---\ntitle: [x\n---\nBody.\n")
-    proc = _cli(settings, "index")
+    proc = cli(settings, "index")
     assert proc.returncode == 0, proc.stderr
     assert "invalid front matter" in proc.stderr
     for out in (proc.stdout, proc.stderr):
@@ -400,13 +220,13 @@ def test_terminal_escapes_in_documents_are_not_printed(settings: Settings) -> No
     assert "zorblatt" in proc.stdout and "[red]m.md" in proc.stdout
 
     question = "How many visitors did the Zorblatt Festival draw?"
-    proc = _cli(settings, "ask", question)
+    proc = cli(settings, "ask", question)
     assert proc.returncode == 0, proc.stderr
     assert "4,000" in proc.stdout and "Zorblatt Festival" in proc.stdout
     for out in (proc.stdout, proc.stderr):
         assert "\x1b" not in out and "\x9b" not in out and "\x07" not in out
 
-    proc = _cli(settings, "ask", "--json", question)
+    proc = cli(settings, "ask", "--json", question)
     assert proc.returncode == 0, proc.stderr
     assert "\x1b" not in proc.stdout and "\x9b" not in proc.stdout
     data = json.loads(proc.stdout)  # valid JSON, the quotes exact
@@ -444,9 +264,9 @@ def test_chroma_server_killed_while_indexing_is_a_clear_message(
         _wait_for_port(port)
         for i in range(48):
             (settings.corpus_dir / f"bulletin-{i:02d}.md").write_text(_article(i))
-        env = _env(settings, ASKFRONT_CHROMA_MODE="server", ASKFRONT_CHROMA_PORT=str(port))
+        server_env = env(settings, ASKFRONT_CHROMA_MODE="server", ASKFRONT_CHROMA_PORT=str(port))
         proc = subprocess.Popen(
-            [sys.executable, "-m", "askfront.cli", "index"], env=env,
+            [sys.executable, "-m", "askfront.cli", "index"], env=server_env,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         _wait_for_first_batch(settings, proc)
@@ -537,13 +357,13 @@ def test_a_fresh_ask_on_a_full_disk_still_searches_by_meaning(
     holds the docstore open either, and its -shm file is gone: it is opened read-only."""
     settings = settings.model_copy(update={"index_dir": small_disk})
     if indexed_by == "the CLI":
-        _index_json(settings)
+        index_json(settings)
         assert not list(small_disk.glob("builds/*/docstore.sqlite3-shm"))
     else:
         sync(settings, embeddings=real_embeddings)
     _fill(small_disk)
     # Words the article does not use, so keyword search alone would not find it.
-    proc = _cli(settings, "ask", "--json", LEGION)
+    proc = cli(settings, "ask", "--json", LEGION)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     answer = json.loads(proc.stdout)
@@ -557,7 +377,7 @@ def test_stored_vectors_search_by_meaning_and_honour_the_filters(
     from askfront.dense_fallback import StoredVectors
 
     for i in range(3):
-        (settings.corpus_dir / f"bulletin-{i}.md").write_text(_bulletin(i))
+        (settings.corpus_dir / f"bulletin-{i}.md").write_text(bulletin(i))
     sync(settings, embeddings=real_embeddings)
     stored = StoredVectors(active_build(settings).docstore)
     assert len(stored) == len(active_build(settings).docstore.chunk_sources())
