@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from askfront.errors import DocumentError
 from askfront.types import Chunk, Document
 
 if TYPE_CHECKING:
@@ -16,6 +19,16 @@ _ABBREVIATIONS = frozenset(
     jan feb mar apr jun jul aug sep sept oct nov dec no fig approx dept est u.s u.k u.n e.g i.e
     a.m p.m""".split()
 )
+
+# Text per tokenizer call (at most this many sentences, or of characters): the tokenizer's
+# Encoding objects (ids, offsets, token strings) take ~40x the text's size, so encoding a
+# 49 MB file in one call took 2.25 GB.
+_ENCODE_BATCH = 2048
+_ENCODE_CHARS = 500_000
+_LOOKBACK = 64  # characters before a "." that can hold the abbreviation it ends
+# A longer "sentence" (no punctuation for pages) is tokenized in pieces of about this many
+# characters, cut at whitespace: one Encoding of a 49 MB sentence alone took gigabytes.
+_MAX_SPAN_CHARS = 20_000
 
 # A sentence ends at .!? (and closing quotes/brackets) before whitespace, or at a blank line.
 _END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)|\n\s*\n|\n(?=\s*[A-Z\"“‘(\[])")
@@ -33,8 +46,9 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     for m in _END.finditer(text, start, end):
         stop = m.end()
         if m.group(0)[0] == ".":
-            # Don't split after an abbreviation or an initial ("U.S.", "J. Smith").
-            before = text[pos : m.start()].rsplit(None, 1)
+            # Don't split after an abbreviation or an initial ("U.S.", "J. Smith"). Only the
+            # last few characters: slicing back to `pos` made long sentences quadratic.
+            before = text[max(pos, m.start() - _LOOKBACK) : m.start()].rsplit(None, 1)
             last = before[-1].lower().rstrip(".") if before else ""
             if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()):
                 continue
@@ -54,30 +68,29 @@ def _append_trimmed(text: str, a: int, b: int, spans: list[tuple[int, int]]) -> 
 
 
 def chunk_document(
-    doc: Document, tokenizer: Tokenizer, max_tokens: int = 200, overlap_tokens: int = 0
+    doc: Document,
+    tokenizer: Tokenizer,
+    max_tokens: int = 200,
+    overlap_tokens: int = 0,
+    *,
+    deadline: float | None = None,
 ) -> list[Chunk]:
     """Pack whole sentences into chunks of at most `max_tokens` word pieces.
 
     Hand-written rather than a LangChain splitter: we need every sentence's exact offsets
-    (the answerer quotes them) and one batched tokenizer pass instead of a length call per
+    (the answerer quotes them) and batched tokenizer passes instead of a length call per
     merge. A sentence longer than `max_tokens` is cut at word boundaries. `overlap_tokens`
-    repeats trailing whole sentences of a chunk at the start of the next.
+    repeats trailing whole sentences of a chunk at the start of the next. `deadline` is a
+    time.monotonic() value; the work stops there (checked between tokenizer batches).
 
     Raises:
         ValueError: if overlap_tokens >= max_tokens.
+        DocumentError: if the deadline passes before the chunks are made.
     """
     if overlap_tokens >= max_tokens:
         raise ValueError("chunk overlap must be smaller than the chunk size")
     text = doc.text
-    sentences: list[tuple[int, int, int]] = []  # start, end, tokens
-    spans = split_sentences(text)
-    encodings = tokenizer.encode_batch([text[a:b] for a, b in spans], add_special_tokens=False)
-    for (a, b), enc in zip(spans, encodings, strict=True):
-        n = len(enc.ids)
-        if n <= max_tokens:
-            sentences.append((a, b, n))
-        else:
-            sentences.extend(_cut_long(text, a, enc.offsets, max_tokens))
+    sentences = list(_token_counts(text, split_sentences(text), tokenizer, max_tokens, deadline))
 
     chunks: list[Chunk] = []
     i = 0
@@ -110,6 +123,58 @@ def chunk_document(
             back += sentences[k][2]
         i = k
     return chunks
+
+
+def _token_counts(
+    text: str,
+    spans: list[tuple[int, int]],
+    tokenizer: Tokenizer,
+    max_tokens: int,
+    deadline: float | None,
+) -> Iterator[tuple[int, int, int]]:
+    """(start, end, word pieces) per sentence, overlong ones cut; batch by batch, so only
+    one batch of Encodings is alive at a time."""
+    spans = [piece for a, b in spans for piece in _pieces(text, a, b)]
+    done = 0
+    for batch in _batches(spans):
+        if deadline is not None and time.monotonic() > deadline:
+            raise DocumentError(f"timed out while chunking ({done} of {len(spans)} sentences done)")
+        done += len(batch)
+        encodings = tokenizer.encode_batch([text[a:b] for a, b in batch], add_special_tokens=False)
+        for (a, b), enc in zip(batch, encodings, strict=True):
+            n = len(enc.ids)
+            if n <= max_tokens:
+                yield (a, b, n)
+            else:
+                yield from _cut_long(text, a, enc.offsets, max_tokens)
+
+
+def _batches(spans: list[tuple[int, int]]) -> Iterator[list[tuple[int, int]]]:
+    batch: list[tuple[int, int]] = []
+    size = 0
+    for a, b in spans:
+        batch.append((a, b))
+        size += b - a
+        if len(batch) >= _ENCODE_BATCH or size >= _ENCODE_CHARS:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _pieces(text: str, a: int, b: int) -> Iterator[tuple[int, int]]:
+    """Sentence text[a:b] in pieces of at most ~_MAX_SPAN_CHARS, cut at whitespace."""
+    while b - a > _MAX_SPAN_CHARS:
+        cut = a + _MAX_SPAN_CHARS
+        space = text.rfind(" ", a + _MAX_SPAN_CHARS // 2, cut)
+        newline = text.rfind("\n", a + _MAX_SPAN_CHARS // 2, cut)
+        cut = max(space, newline) if max(space, newline) > a else cut
+        yield a, cut
+        a = cut
+        while a < b and text[a].isspace():
+            a += 1
+    if b > a:
+        yield a, b
 
 
 def _cut_long(

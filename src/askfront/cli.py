@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 
 from askfront.errors import AskfrontError
+from askfront.termtext import strip_escapes, to_json
 
 if TYPE_CHECKING:
     from askfront.config import Settings
@@ -52,7 +53,11 @@ def _settings(**overrides: Any) -> Settings:
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]Error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    from rich.markup import escape
+
+    # Messages quote file names and document text: neither markup nor terminal escapes.
+    text = escape(strip_escapes(message))
+    err.print(f"[bold red]Error:[/] {text}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -99,7 +104,7 @@ def run_index(settings: Settings, *, full: bool, as_json: bool, quiet: bool = Fa
     with _progress(err.is_terminal and not as_json) as progress:
         report = sync(settings, full=full, progress=progress)
     if as_json:
-        print(json.dumps(_report_json(report), indent=2))
+        print(to_json(_report_json(report)))
     elif not quiet:
         _print_report(report)
     return report
@@ -114,12 +119,14 @@ def _report_json(report: IndexReport) -> dict[str, Any]:
         "seconds": round(report.seconds, 3),
         "full_rebuild": report.full_rebuild,
         "rebuild_reason": report.rebuild_reason,
+        "repaired": report.repaired,
         "files": [asdict(f) for f in report.files],
     }
 
 
 def _print_report(report: IndexReport) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     styles = {"added": "green", "updated": "cyan", "deleted": "yellow", "failed": "bold red"}
     shown = [f for f in report.files if f.status != "unchanged"]
@@ -128,11 +135,18 @@ def _print_report(report: IndexReport) -> None:
         for col in ("file", "status", "chunks", "reason"):
             table.add_column(col)
         for f in shown:
-            style = styles.get(f.status, "")
-            table.add_row(f.path, f"[{style}]{f.status}[/]", str(f.chunks or ""), f.reason or "")
+            # Text cells: a file name like "[red]x.md" is not rich markup.
+            table.add_row(
+                Text(strip_escapes(f.path)),
+                Text(f.status, style=styles.get(f.status, "")),
+                str(f.chunks or ""),
+                Text(strip_escapes(f.reason or "")),
+            )
         out.print(table)
     if report.full_rebuild:
-        out.print(f"Full rebuild: {report.rebuild_reason}.")
+        out.print(f"Full rebuild: {report.rebuild_reason}.", markup=False)
+    if report.repaired:
+        out.print(f"Repaired: {report.repaired} (the stores disagreed).", markup=False)
     counts = ", ".join(f"{n} {s}" for s, n in report.counts.items())
     out.print(
         f"{counts}. {report.chunks_embedded} chunks embedded in {report.seconds:.1f} s.",
@@ -177,7 +191,7 @@ def ask(
     with _user_errors():
         answer = Assistant(settings).ask(question, turns)
     if as_json:
-        print(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
+        print(to_json(answer.to_json()))
     else:
         _print_answer(answer)
 
@@ -205,25 +219,30 @@ def _read_history(path: Path, settings: Settings) -> list[Turn]:
 
 
 def _print_answer(answer: Answer) -> None:
+    """The answer as text. Everything from documents goes through strip_escapes."""
+    from rich.markup import escape
+
+    clean = strip_escapes
     if answer.notice:
-        err.print(f"[yellow]Note:[/] {answer.notice}", highlight=False)
-    out.print(answer.text, highlight=False, markup=False)
+        err.print(f"[yellow]Note:[/] {escape(clean(answer.notice))}", highlight=False)
+    out.print(clean(answer.text), highlight=False, markup=False)
     for s in answer.sentences:
         if not s.supported:
-            out.print(f"[yellow]⚠ not supported by its citations:[/] {s.text}", highlight=False)
+            warning = "[yellow]⚠ not supported by its citations:[/]"
+            out.print(f"{warning} {escape(clean(s.text))}", highlight=False)
     if answer.citations:
         out.print("\nSources:", style="bold")
         for c in answer.citations:
             where = f"{c.source}, chars {c.start}-{c.end}"
             out.print(
-                f"[{c.n}] {c.title or c.source} ({c.date or 'undated'}) — {where}",
+                clean(f"[{c.n}] {c.title or c.source} ({c.date or 'undated'}) — {where}"),
                 highlight=False,
                 markup=False,
             )
     elif answer.related:
         out.print("\nRelated reading:", style="bold")
         for c in answer.related:
-            out.print(f"- {c.title or c.source} ({c.date or 'undated'})", markup=False)
+            out.print(clean(f"- {c.title or c.source} ({c.date or 'undated'})"), markup=False)
 
 
 @app.command("eval")
@@ -330,8 +349,17 @@ def serve(
         serve_ui(settings)
 
 
+class _TerminalSafeFormatter(logging.Formatter):
+    """Log lines quote file names and errors from documents: no terminal escapes either."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return strip_escapes(super().format(record))
+
+
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_TerminalSafeFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     # pypdf warns per damaged object; the per-file report already says what failed.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     logging.getLogger("bm25s").setLevel(logging.WARNING)

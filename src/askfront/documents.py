@@ -80,6 +80,8 @@ def load_document(path: Path, root: Path, *, max_bytes: int | None = None) -> Do
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise DocumentError(_unsupported(suffix))
+    if _leaves_folder(path, root):
+        raise DocumentError("symlink to a file outside the corpus folder: not read")
     data = _read_bytes(path, max_bytes)
     if not data:
         raise DocumentError("empty file")
@@ -144,7 +146,8 @@ def iter_corpus(root: Path) -> list[Path]:
     """The supported files under `root`, recursively, sorted by relative path.
 
     Hidden files and folders (a name starting with ".", e.g. .git) are skipped, and so are
-    symlinked folders (os.walk does not follow them, which also rules out loops).
+    symlinked folders (os.walk does not follow them, which also rules out loops). Symlinked
+    files are listed; `corpus_file_problem` tells the ones that leave the folder.
 
     Raises:
         ConfigError: if `root` is not a folder.
@@ -164,6 +167,38 @@ def iter_corpus(root: Path) -> list[Path]:
             if p.is_file():
                 found.append(p)
     return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+
+
+def display_name(rel: str) -> str:
+    """`rel` as printable UTF-8: bytes of a file name that are not UTF-8 (which Python
+    keeps as lone surrogates) become `\\xNN`, as in "caf\\xe9.txt"."""
+    return os.fsencode(rel).decode("utf-8", "backslashreplace")
+
+
+def corpus_file_problem(rel: str, path: Path, real_root: Path) -> str | None:
+    """Why the corpus file `path` (named `rel`) must not be read, or None if it may be.
+
+    `real_root` is the corpus folder with its symlinks resolved.
+
+    - A name that is not valid UTF-8 cannot be stored, cited or printed as it is.
+    - A symlink that resolves outside the corpus folder would index a file the corpus
+      owner never put there (say, corpus/leak.txt -> /etc/secret.conf). Links that stay
+      inside the folder are followed: they only repeat what is already in the corpus.
+      (Linked folders are never entered: see iter_corpus.)
+    """
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return "file name is not valid UTF-8: rename it to index it"
+    # Only the file itself can be a link: os.walk does not enter linked folders.
+    if path.is_symlink() and _leaves_folder(path, real_root):
+        return "symlink to a file outside the corpus folder: not read"
+    return None
+
+
+def _leaves_folder(path: Path, root: Path) -> bool:
+    real, real_root = path.resolve(), root.resolve()
+    return real != real_root and real_root not in real.parents
 
 
 _UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")

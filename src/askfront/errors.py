@@ -41,3 +41,7 @@ class LLMUnavailableError(AskfrontError):
 
 class QuestionError(AskfrontError):
     """The question cannot be answered as asked (empty, too long, ...)."""
+
+
+class IndexWriteError(AskfrontError):
+    """A sync failed for a reason askfront has no more specific message for."""

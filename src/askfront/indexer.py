@@ -22,13 +22,26 @@ from typing import TYPE_CHECKING
 
 from langchain_core.embeddings import Embeddings
 
-from askfront import bm25
+from askfront import bm25, reconcile
 from askfront.chunking import chunk_document
 from askfront.config import Settings
-from askfront.documents import iter_corpus, load_document_with_timeout
+from askfront.documents import (
+    corpus_file_problem,
+    display_name,
+    iter_corpus,
+    load_document_with_timeout,
+)
 from askfront.embeddings import fingerprint, get_embeddings, get_tokenizer
-from askfront.errors import AskfrontError, IndexLockedError
-from askfront.store import MANIFEST, Build, activate, date_int, read_json, reset_chroma_client
+from askfront.errors import AskfrontError, IndexLockedError, IndexWriteError, StoreUnavailableError
+from askfront.store import (
+    MANIFEST,
+    Build,
+    DocRow,
+    activate,
+    date_int,
+    read_json,
+    reset_chroma_client,
+)
 from askfront.types import Chunk, Document, FileReport, IndexReport
 
 if TYPE_CHECKING:
@@ -128,14 +141,10 @@ def sync(
         except AskfrontError:
             raise
         except Exception as exc:
-            if not _is_disk_full(exc, settings.index_dir):
-                raise
+            # Chroma's in-process state after a failed write is unknown (after a full disk,
+            # its next write hung): the next sync in this process starts a fresh client.
             _FRESH_CHROMA_NEEDED.add(folder)
-            raise DiskFullError(
-                f"The disk holding {settings.index_dir}/ is full ({_first_line(exc)}). Free "
-                "some space, or point ASKFRONT_INDEX_DIR at a disk with more room, then run "
-                "`askfront index` again. The index built before keeps answering meanwhile."
-            ) from exc
+            raise _user_error(exc, settings) from exc
 
 
 # Index folders whose embedded Chroma failed on a full disk in this process. Its next write
@@ -150,28 +159,75 @@ class DiskFullError(AskfrontError):
 
 
 _DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
-# Chroma and SQLite report a full disk as text, not as an OSError, and Chroma sometimes not
-# at all ("Error in compaction: ..."); then little space left on the disk gives it away.
+# Chroma and SQLite report a full disk as text, not as an OSError.
 _DISK_FULL_TEXT = ("database or disk is full", "no space left on device", "disk quota exceeded")
-_LOW_SPACE_BYTES = 64 * 1024 * 1024
+_LOW_SPACE_BYTES = 64 * 1024 * 1024  # below this, an error message mentions the free space
 
 
-def _is_disk_full(exc: BaseException, index_dir: Path) -> bool:
-    try:
-        if shutil.disk_usage(index_dir).free < _LOW_SPACE_BYTES:
-            return True
-    except OSError:
-        pass
+def _user_error(exc: Exception, settings: Settings) -> AskfrontError:
+    """The error a user sees for an unexpected failure of a sync: what really went wrong.
+
+    "Disk full" only for ENOSPC/EDQUOT or SQLite's and Chroma's own words for it; little
+    free space alone is mentioned as a fact, never taken for the cause.
+    """
+    index_dir = settings.index_dir
+    rerun = "then run `askfront index` again: it repairs what this run left half-done"
+    if settings.chroma_mode == "server" and _is_unreachable(exc):
+        where = f"{settings.chroma_host}:{settings.chroma_port}"
+        return StoreUnavailableError(
+            f"The Chroma server at {where} became unreachable while indexing "
+            f"({_first_line(exc)}). Start it again (`chroma run --path DIR --port "
+            f"{settings.chroma_port}`), or check ASKFRONT_CHROMA_HOST/ASKFRONT_CHROMA_PORT, "
+            f"{rerun}."
+        )
+    if _is_disk_full(exc):
+        return DiskFullError(
+            f"The disk holding {index_dir}/ is full ({_first_line(exc)}). Free "
+            "some space, or point ASKFRONT_INDEX_DIR at a disk with more room, then run "
+            "`askfront index` again. The index built before keeps answering meanwhile."
+        )
+    logger.debug("Sync failed", exc_info=exc)
+    return IndexWriteError(
+        f"Updating the index in {index_dir}/ failed: {type(exc).__name__}: "
+        f"{_first_line(exc)}.{_free_space_note(index_dir)} Fix the cause, {rerun}. The "
+        "index built before keeps answering meanwhile."
+    )
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
     seen: list[BaseException] = []
     cur: BaseException | None = exc
     while cur is not None and cur not in seen and len(seen) < 10:
+        yield cur
+        seen.append(cur)
+        cur = cur.__cause__ or cur.__context__
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    for cur in _causes(exc):
         if isinstance(cur, OSError) and cur.errno in _DISK_FULL_ERRNOS:
             return True
         if any(text in str(cur).lower() for text in _DISK_FULL_TEXT):
             return True
-        seen.append(cur)
-        cur = cur.__cause__ or cur.__context__
     return False
+
+
+def _is_unreachable(exc: BaseException) -> bool:
+    import httpx  # chromadb's HTTP client raises httpx errors unwrapped
+
+    return any(isinstance(c, httpx.TransportError | ConnectionError) for c in _causes(exc))
+
+
+def _free_space_note(index_dir: Path) -> str:
+    try:
+        free = shutil.disk_usage(index_dir).free
+    except OSError:
+        return ""
+    if free >= _LOW_SPACE_BYTES:
+        return ""
+    # Chroma sometimes reports a full disk only as "Error in compaction: ...": say what is
+    # known (little space) without claiming it is the cause.
+    return f" Only {free / (1024 * 1024):.1f} MB is free on that disk, which may be the cause."
 
 
 def _first_line(exc: BaseException) -> str:
@@ -183,7 +239,6 @@ def _sync_locked(
     settings: Settings, *, full: bool, progress: Progress | None, embeddings: Embeddings | None
 ) -> IndexReport:
     from langchain_classic.indexes import SQLRecordManager
-    from langchain_core.documents import Document as LCDocument
     from langchain_core.indexing import index
 
     started = time.perf_counter()
@@ -207,40 +262,29 @@ def _sync_locked(
 
     store = build.docstore
     known = {row.path: row for row in store.rows()}
-    files = iter_corpus(settings.corpus_dir)
-    rels = {p.relative_to(settings.corpus_dir).as_posix(): p for p in files}
-    reports: list[FileReport] = []
-    todo: list[tuple[str, Path, str, str]] = []  # rel, path, sha, "added"/"updated"
-    for i, (rel, path) in enumerate(sorted(rels.items())):
-        report("Checking files", i, len(rels))
-        try:
-            sha = _sha256(path)
-        except OSError as exc:
-            reports.append(FileReport(rel, "failed", reason=f"cannot read: {exc.strerror}"))
-            continue
-        row = known.get(rel)
-        if row is not None and row.sha256 == sha:
-            if row.status == "failed":
-                reports.append(FileReport(rel, "failed", reason=row.error))
-            else:
-                reports.append(FileReport(rel, "unchanged", chunks=row.chunks))
-            continue
-        todo.append((rel, path, sha, "updated" if row and row.status == "indexed" else "added"))
+    reports, todo, refused, rels = _scan(settings, known, report)
+    deleted = [path for path in known if path not in rels or path in refused]
+    interrupted = reconcile.needs_repair(build)
+    if todo or deleted or interrupted:
+        build.write_state(pending=True)  # cleared by the state write that ends this sync
 
     tokenizer = get_tokenizer(settings)
     embedded = 0
+    records = SQLRecordManager(build.name, db_url=build.record_manager_url())
+    if todo or deleted or interrupted:
+        records.create_schema()
     if todo:
         embeddings = embeddings or get_embeddings(settings)
         recorder = _Recorder(embeddings)
         vectorstore = build.vectorstore(recorder)
-        records = SQLRecordManager(build.name, db_url=build.record_manager_url())
-        records.create_schema()
         done = 0
         for start in range(0, len(todo), FILES_PER_BATCH):
             batch = todo[start : start + FILES_PER_BATCH]
             loaded: list[tuple[str, str, Document, list[Chunk]]] = []
             for rel, path, sha, status in batch:
                 try:
+                    # The file's time limit covers loading and chunking together.
+                    deadline = time.monotonic() + settings.file_timeout
                     doc = load_document_with_timeout(
                         path,
                         settings.corpus_dir,
@@ -248,8 +292,9 @@ def _sync_locked(
                         max_bytes=int(settings.max_file_mb * 1024 * 1024),
                     )
                     chunks = chunk_document(
-                        doc, tokenizer, settings.chunk_tokens, settings.chunk_overlap_tokens
-                    )
+                        doc, tokenizer, settings.chunk_tokens, settings.chunk_overlap_tokens,
+                        deadline=deadline,
+                    )  # fmt: skip
                     if not chunks:
                         raise AskfrontError("no text to index")
                 except AskfrontError as exc:
@@ -264,18 +309,7 @@ def _sync_locked(
                     continue
                 loaded.append((rel, status, doc, chunks))
             lc_docs = [
-                LCDocument(
-                    page_content=ch.text,
-                    metadata={
-                        "source": ch.source,
-                        "chunk_id": ch.id,
-                        "date_int": date_int(doc.date),
-                        "start": ch.start,
-                        "end": ch.end,
-                    },
-                )
-                for _, _, doc, chunks in loaded
-                for ch in chunks
+                reconcile.lc_document(ch, doc.date) for _, _, doc, chunks in loaded for ch in chunks
             ]
             recorder.seen.clear()
             if lc_docs:
@@ -300,31 +334,29 @@ def _sync_locked(
             done += len(batch)
             report("Embedding files", done, len(todo))
 
-    deleted = [row.path for row in known.values() if row.path not in rels]
     if deleted:
         collection = build.collection()
-        records = SQLRecordManager(build.name, db_url=build.record_manager_url())
-        records.create_schema()
         for rel in deleted:
-            keys = records.list_keys(group_ids=[rel])
+            # The docstore's ids too: the record manager may have missed some in a crash.
+            keys = sorted(set(records.list_keys(group_ids=[rel])) | set(store.chunk_ids(rel)))
             if keys:
                 collection.delete(ids=keys)
                 records.delete_keys(keys)
             store.delete_document(rel)
-            reports.append(FileReport(rel, "deleted"))
+            if rel not in refused:
+                reports.append(FileReport(rel, "deleted"))
 
-    changed = bool(todo or deleted or rebuild_reason or not build.bm25_dir())
-    if changed:
-        report("Building keyword index", 0, 1)
-        generation = int(build.state().get("generation", 0)) + 1
-        ids, texts, sources, dates = store.all_chunk_texts()
-        folder = build.dir / f"bm25-{generation}"
-        bm25.build(folder, ids, texts, sources, [date_int(d) for d in dates])
-        old = build.bm25_dir()
-        build.write_state(generation=generation, bm25=folder.name, updated_at=time.time())
-        if old and old != folder:
-            shutil.rmtree(old, ignore_errors=True)
-        report("Building keyword index", 1, 1)
+    fixes = []
+    if interrupted:
+        report("Checking the stores agree", 0, 1)
+        fix = reconcile.repair(build, records, lambda: embeddings or get_embeddings(settings))
+        fixes += [fix.summary()] if fix else []
+        report("Checking the stores agree", 1, 1)
+    stale = reconcile.bm25_is_stale(build)
+    if todo or deleted or rebuild_reason or interrupted or stale:
+        if stale and not (todo or deleted or rebuild_reason):
+            fixes.append("keyword index rebuilt")  # nothing else would have changed it
+        _build_bm25(build, report)
     if rebuild_reason:
         activate(settings, build)
     _remove_orphan_builds(settings, keep=build.name)
@@ -340,7 +372,66 @@ def _sync_locked(
         seconds=time.perf_counter() - started,
         full_rebuild=bool(rebuild_reason),
         rebuild_reason=rebuild_reason,
+        repaired=", ".join(fixes) or None,
     )
+
+
+def _scan(
+    settings: Settings, known: dict[str, DocRow], report: Progress
+) -> tuple[list[FileReport], list[tuple[str, Path, str, str]], dict[str, str], set[str]]:
+    """Hash the corpus files: (reports so far, files to embed, refused files, all names).
+
+    A file to embed is (name, path, sha256, "added"/"updated"). Refused files (a name that
+    is not UTF-8, a link out of the corpus) are reported as failed and never read.
+    """
+    corpus = settings.corpus_dir
+    real_root = corpus.resolve()
+    rels = {p.relative_to(corpus).as_posix(): p for p in iter_corpus(corpus)}
+    reports: list[FileReport] = []
+    todo: list[tuple[str, Path, str, str]] = []
+    refused: dict[str, str] = {}
+    for i, (rel, path) in enumerate(sorted(rels.items())):
+        report("Checking files", i, len(rels))
+        problem = corpus_file_problem(rel, path, real_root)
+        if problem:
+            refused[rel] = problem
+            reports.append(FileReport(display_name(rel), "failed", reason=problem))
+            continue
+        try:
+            sha = _sha256(path)
+        except OSError as exc:
+            reports.append(FileReport(rel, "failed", reason=f"cannot read: {exc.strerror}"))
+            continue
+        row = known.get(rel)
+        if row is not None and row.sha256 == sha:
+            if row.status == "failed":
+                reports.append(FileReport(rel, "failed", reason=row.error))
+            else:
+                reports.append(FileReport(rel, "unchanged", chunks=row.chunks))
+            continue
+        todo.append((rel, path, sha, "updated" if row and row.status == "indexed" else "added"))
+    return reports, todo, refused, set(rels)
+
+
+def _build_bm25(build: Build, report: Progress) -> None:
+    """A new BM25 generation from the docstore; the state write that switches to it also
+    records the docstore version it reflects and ends the sync (clears `pending`)."""
+    report("Building keyword index", 0, 1)
+    store = build.docstore
+    version = store.version()
+    generation = int(build.state().get("generation", 0)) + 1
+    ids, texts, sources, dates = store.all_chunk_texts()
+    folder = build.dir / f"bm25-{generation}"
+    bm25.build(folder, ids, texts, sources, [date_int(d) for d in dates])
+    build.write_state(
+        generation=generation, bm25=folder.name, docstore_version=version, pending=False,
+        updated_at=time.time(),
+    )  # fmt: skip
+    # This generation's folder, and any a killed sync left half-written, go.
+    for old in build.dir.glob("bm25-*"):
+        if old != folder:
+            shutil.rmtree(old, ignore_errors=True)
+    report("Building keyword index", 1, 1)
 
 
 def _chunk_key(doc: LCDocumentType) -> str:

@@ -24,6 +24,8 @@ from askfront.types import Passage
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
+    from askfront.dense_fallback import StoredVectors
+
 logger = logging.getLogger(__name__)
 
 RRF_K = 60  # the constant of Cormack et al.; damps the weight of top ranks
@@ -58,6 +60,7 @@ class Retriever:
         folder = build.bm25_dir()
         self.keyword = bm25.load(folder) if folder and folder.is_dir() else None
         self._collection: Any = None
+        self._stored: StoredVectors | None = None  # Chroma's stand-in after it failed
 
     @property
     def collection(self) -> Any:
@@ -83,6 +86,7 @@ class Retriever:
 
         t = time.perf_counter()
         notice = None
+        chroma_ok = True
         try:
             res = self.collection.query(
                 query_embeddings=[qvec.tolist()],
@@ -91,14 +95,19 @@ class Retriever:
                 include=["distances", "embeddings"] if options.mmr else ["distances"],
             )
         except Exception as exc:
-            if self.keyword is None:
-                raise StoreUnavailableError(f"Vector search failed: {exc}") from exc
-            # Keep answering from the keyword side, and say so.
-            logger.warning("Vector search failed, using keyword search only: %s", exc)
-            notice = f"The vector store is unavailable ({exc}); answered from keyword search only."
             self._collection = None
-            res = {"ids": [[]], "distances": [[]]}
-            options = SearchOptions(**{**options.__dict__, "hybrid": True, "mmr": False})
+            chroma_ok = False
+            res = self._stored_vector_search(exc, qvec, n_candidates, sources, d_from, d_to)
+            if res is None:
+                if self.keyword is None:
+                    raise StoreUnavailableError(f"Vector search failed: {exc}") from exc
+                # Keep answering from the keyword side, and say so.
+                logger.warning("Vector search failed, using keyword search only: %s", exc)
+                notice = (
+                    f"The vector store is unavailable ({exc}); answered from keyword search only."
+                )
+                res = {"ids": [[]], "distances": [[]]}
+                options = SearchOptions(**{**options.__dict__, "hybrid": True, "mmr": False})
         dense_ids: list[str] = res["ids"][0]
         dense_sim = {
             cid: 1.0 - float(d) for cid, d in zip(dense_ids, res["distances"][0], strict=True)
@@ -132,7 +141,7 @@ class Retriever:
         for cid, vec in self.build.docstore.vectors(missing).items():
             dense_sim[cid] = float(np.dot(vec, qvec))
         missing = [cid for cid in missing if cid not in dense_sim]
-        if missing and notice is None:  # a build made before the docstore kept vectors
+        if missing and chroma_ok:  # a build made before the docstore kept vectors
             got = self.collection.get(ids=missing, include=["embeddings"])
             for cid, vec in zip(got["ids"], got["embeddings"], strict=True):
                 dense_sim[cid] = float(np.dot(np.asarray(vec, dtype=np.float32), qvec))
@@ -162,6 +171,29 @@ class Retriever:
         for i, p in enumerate(passages):
             p.rank = i + 1
         return SearchResult(passages, timings, notice)
+
+    def _stored_vector_search(
+        self, exc: Exception, qvec: np.ndarray, n: int, sources: set[str], d_from: int, d_to: int
+    ) -> dict[str, Any] | None:
+        """Chroma failed: dense search over the docstore's vector copies, if it has any.
+
+        Embedded mode only: a Chroma server that went down is reported (keyword search with
+        a notice), since that is something its operator has to fix.
+        """
+        from askfront.dense_fallback import StoredVectors
+
+        if self.settings.chroma_mode != "embedded":
+            return None
+        try:
+            if self._stored is None:
+                self._stored = StoredVectors(self.build.docstore)
+        except Exception as load_exc:  # the docstore is unreadable too: keyword search
+            logger.warning("Cannot read the stored vectors either: %s", load_exc)
+            return None
+        if not len(self._stored):
+            return None
+        logger.warning("Vector search failed (%s); searching the stored vectors instead", exc)
+        return self._stored.query(qvec, n, sources, d_from, d_to)
 
     def _mmr(self, qvec: np.ndarray, ranked: list[str], res: Any, k: int) -> list[str]:
         """Maximal marginal relevance over the dense candidates; keyword-only hits follow."""

@@ -62,7 +62,17 @@ CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
 -- from here instead of a Chroma round trip (~5 ms at 100k chunks). Builds made before
 -- this table existed fall back to Chroma.
 CREATE TABLE IF NOT EXISTS chunk_vectors (id TEXT PRIMARY KEY, vec BLOB NOT NULL);
+-- "version" counts the writes that change chunks, bumped in the same transaction as the
+-- change: state.json records the version BM25 was built from (see askfront.reconcile).
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+_BUMP_VERSION = (
+    "INSERT INTO meta (key, value) VALUES ('version', 1) "
+    "ON CONFLICT(key) DO UPDATE SET value = value + 1"
+)
+# SQLite's messages when it cannot write the files it needs to open a database for reading
+# (a WAL database needs its -shm file): a full disk, or a read-only one.
+_CANNOT_WRITE = ("disk i/o error", "database or disk is full", "readonly", "unable to open")
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
@@ -118,11 +128,29 @@ class DocStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.read_only = False
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(_SCHEMA)
+        try:
+            self._conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.executescript(_SCHEMA)
+        except sqlite3.OperationalError as exc:
+            if not path.is_file() or not any(t in str(exc).lower() for t in _CANNOT_WRITE):
+                raise
+            self._conn = self._open_immutable(path, exc)
+
+    def _open_immutable(self, path: Path, exc: Exception) -> sqlite3.Connection:
+        """Open for reading only, without the -shm file a WAL database otherwise needs.
+
+        Only when the normal open failed for want of a writable disk: then no writer can
+        commit either, so ignoring locks cannot show a half-written change. Changes still
+        in a -wal file that was never checkpointed (its writer was killed) are not seen.
+        """
+        logger.warning("Opening %s read-only: it cannot be opened for writing (%s)", path, exc)
+        self.read_only = True
+        uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+        return sqlite3.connect(uri, uri=True, check_same_thread=False)
 
     def close(self) -> None:
         self._conn.close()
@@ -207,6 +235,29 @@ class DocStore:
         cur = self._conn.execute("SELECT id FROM chunks WHERE source = ?", (source,))
         return [r[0] for r in cur.fetchall()]
 
+    def chunk_sources(self) -> dict[str, str]:
+        """chunk id -> source, for every chunk (what the other stores must hold)."""
+        return dict(self._conn.execute("SELECT id, source FROM chunks").fetchall())
+
+    def version(self) -> int:
+        """How many writes have changed the chunks; 0 for a docstore never written to."""
+        try:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+        except sqlite3.OperationalError:  # no meta table: opened read-only, made before it
+            return 0
+        return int(row[0]) if row else 0
+
+    def all_vectors(self) -> tuple[list[str], np.ndarray]:
+        """Every stored vector as (ids, float32 matrix): dense search when Chroma is down."""
+        ids: list[str] = []
+        rows: list[np.ndarray] = []
+        for cid, blob in self._conn.execute("SELECT id, vec FROM chunk_vectors"):
+            ids.append(cid)
+            rows.append(np.frombuffer(blob, dtype=np.float16))
+        if not rows:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        return ids, np.vstack(rows).astype(np.float32)
+
     # -- writes --------------------------------------------------------------
     def put_document(
         self,
@@ -216,6 +267,7 @@ class DocStore:
     ) -> None:
         """Replace a document and its chunks (and their vectors, if given) in one transaction."""
         with self.transaction() as c:
+            c.execute(_BUMP_VERSION)
             c.execute(_DELETE_VECTORS, (doc.path,))
             c.execute("DELETE FROM chunks WHERE source = ?", (doc.path,))
             c.execute(
@@ -247,6 +299,14 @@ class DocStore:
                     ],
                 )
 
+    def put_vectors(self, vectors: Mapping[str, Sequence[float]]) -> None:
+        """Store copies of chunk vectors (re-embedded by a repair)."""
+        with self.transaction() as c:
+            c.executemany(
+                "INSERT OR REPLACE INTO chunk_vectors (id, vec) VALUES (?, ?)",
+                [(cid, np.asarray(v, dtype=np.float16).tobytes()) for cid, v in vectors.items()],
+            )
+
     def mark_failed(self, path: str, sha256: str, error: str) -> None:
         """Record a file that could not be read. A previous good version stays indexed."""
         with self.transaction() as c:
@@ -267,6 +327,7 @@ class DocStore:
 
     def delete_document(self, path: str) -> None:
         with self.transaction() as c:
+            c.execute(_BUMP_VERSION)
             c.execute(_DELETE_VECTORS, (path,))
             c.execute("DELETE FROM chunks WHERE source = ?", (path,))
             c.execute("DELETE FROM documents WHERE path = ?", (path,))

@@ -177,3 +177,4 @@ class IndexReport:
     seconds: float
     full_rebuild: bool = False
     rebuild_reason: str | None = None
+    repaired: str | None = None  # what a sync fixed where the stores disagreed (a killed sync)
