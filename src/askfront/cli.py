@@ -6,7 +6,6 @@ argument errors are instant.
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from collections.abc import Callable, Iterator
