@@ -7,14 +7,14 @@ import sys
 
 from pydantic import ValidationError
 
-from askfront.config import Settings
-from askfront.errors import AskfrontError
+from askfront.core.config import Settings
+from askfront.core.errors import AskfrontError
 
 
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        from askfront import ui
+        from askfront.web import app as ui
 
         ui.serve(Settings())
     except (AskfrontError, ValidationError) as exc:  # a message to act on, not a traceback

@@ -40,11 +40,11 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from askfront.answering.extractive import ExtractiveAnswerer, Thresholds, calibration
 from askfront.assistant import Assistant
-from askfront.config import Settings
+from askfront.core.config import Settings
+from askfront.core.types import Answer, Passage, Turn
 from askfront.evaluation.metrics import RefusalScores, passes, refusal_metrics
 from askfront.evaluation.testset import EvalItem, load_testset
 from askfront.grounding.markers import strip_markers
-from askfront.types import Answer, Passage, Turn
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = REPO / "corpus"

@@ -42,10 +42,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from tokenizers import Tokenizer
 
-    from askfront.chunking import chunk_document
-    from askfront.config import Settings
-    from askfront.documents import iter_corpus, load_document
-    from askfront.embeddings import OnnxEmbeddings, get_embeddings, get_tokenizer
+    from askfront.core.config import Settings
+    from askfront.corpus.files import iter_corpus
+    from askfront.corpus.loader import load_document
+    from askfront.indexing.chunking import chunk_document
+    from askfront.indexing.embeddings import OnnxEmbeddings, get_embeddings, get_tokenizer
 
     settings = Settings()
     embeddings = get_embeddings(settings)  # the int8 export, made once if missing

@@ -104,8 +104,8 @@ def _contains_answer(text: str, answers: Sequence[str]) -> bool:
 
 
 def _count_tokens(texts: Sequence[str]) -> int:
-    from askfront.config import Settings
-    from askfront.embeddings import get_tokenizer
+    from askfront.core.config import Settings
+    from askfront.indexing.embeddings import get_tokenizer
 
     tok = get_tokenizer(Settings())
     total = 0
@@ -116,7 +116,7 @@ def _count_tokens(texts: Sequence[str]) -> int:
 
 
 def _settings(corpus: str | Path, index: str | Path) -> Any:
-    from askfront.config import Settings
+    from askfront.core.config import Settings
 
     return Settings(corpus_dir=Path(corpus), index_dir=Path(index))
 
@@ -131,7 +131,7 @@ def _askfront_queries(
     from askfront.assistant import Assistant
     from askfront.evaluation.metrics import passes
     from askfront.grounding.markers import strip_markers
-    from askfront.retrieval import SearchOptions
+    from askfront.retrieval.hybrid import SearchOptions
 
     assistant = Assistant(settings, embeddings=embeddings)
     retriever = assistant.retriever()
@@ -206,9 +206,9 @@ def _naive_queries(
 
 def worker_askfront_build(spec: Json) -> Json:
     """Full build of the base corpus, one-article incremental add, no-op re-sync."""
-    from askfront.embeddings import get_embeddings
-    from askfront.indexer import sync
-    from askfront.store import active_build
+    from askfront.indexing.embeddings import get_embeddings
+    from askfront.indexing.store import active_build
+    from askfront.indexing.sync import sync
 
     settings = _settings(spec["corpus"], spec["index"])
     out: Json = {}
@@ -263,7 +263,7 @@ def worker_askfront_build(spec: Json) -> Json:
 def worker_naive_build(spec: Json) -> Json:
     """The naive pipeline: full build, then an append of the held-out article."""
     import naive
-    from askfront.embeddings import bundled_model_path
+    from askfront.indexing.embeddings import bundled_model_path
 
     out: Json = {}
     t = _now()
@@ -292,7 +292,7 @@ def worker_naive_build(spec: Json) -> Json:
 def worker_synthetic_build(spec: Json) -> Json:
     """Generate the synthetic corpus and write both pipelines' stores with the same vectors."""
     import synthetic
-    from askfront.embeddings import get_embeddings
+    from askfront.indexing.embeddings import get_embeddings
 
     settings = _settings(spec["corpus"], spec["index"])
     out: Json = {}
@@ -316,7 +316,7 @@ def worker_synthetic_build(spec: Json) -> Json:
 
 def worker_askfront_query(spec: Json) -> Json:
     """A fresh process answering from an existing index: latency and peak memory."""
-    from askfront.embeddings import get_embeddings
+    from askfront.indexing.embeddings import get_embeddings
 
     settings = _settings(spec["corpus"], spec["index"])
     out: Json = {}
@@ -331,7 +331,7 @@ def worker_askfront_query(spec: Json) -> Json:
 
 def worker_naive_query(spec: Json) -> Json:
     import naive
-    from askfront.embeddings import bundled_model_path
+    from askfront.indexing.embeddings import bundled_model_path
 
     out: Json = {}
     emb = naive.make_embeddings(bundled_model_path())
@@ -346,10 +346,10 @@ def worker_naive_query(spec: Json) -> Json:
 
 def worker_throughput(spec: Json) -> Json:
     """Build throughput of one embedding profile/backend (set through ASKFRONT_* env)."""
-    from askfront.config import Settings
-    from askfront.embeddings import fingerprint, get_embeddings
-    from askfront.indexer import sync
-    from askfront.store import active_build
+    from askfront.core.config import Settings
+    from askfront.indexing.embeddings import fingerprint, get_embeddings
+    from askfront.indexing.store import active_build
+    from askfront.indexing.sync import sync
 
     settings = _settings(spec["corpus"], spec["index"])
     out: Json = {"profile": spec["profile"]}
@@ -507,7 +507,7 @@ class Runner:
 
     def serve(self, index: Path, corpus: Path, questions: Sequence[str]) -> Json:
         """Start `askfront serve`, time until / answers 200 and the first /ask API answer."""
-        if importlib.util.find_spec("askfront.ui") is None:
+        if importlib.util.find_spec("askfront.web.app") is None:
             return {"error": "n/a (ui not available)"}
         try:
             from gradio_client import Client

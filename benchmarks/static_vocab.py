@@ -29,7 +29,8 @@ WORD = re.compile(r"[A-Za-z][A-Za-z'\-]+")
 
 def corpus_words(corpus: Path, known: set[str], min_count: int) -> list[str]:
     """Lower-cased corpus words seen at least min_count times that are not one word piece."""
-    from askfront.documents import iter_corpus, load_document
+    from askfront.corpus.files import iter_corpus
+    from askfront.corpus.loader import load_document
 
     counts: collections.Counter[str] = collections.Counter()
     for path in iter_corpus(corpus):
@@ -39,10 +40,10 @@ def corpus_words(corpus: Path, known: set[str], min_count: int) -> list[str]:
 
 def evaluate(name: str, embeddings: Any, dataset: Path, work: Path) -> dict[str, Any]:
     from askfront.assistant import Assistant
-    from askfront.config import Settings
+    from askfront.core.config import Settings
     from askfront.evaluation.runner import run_eval
     from askfront.evaluation.testset import load_testset
-    from askfront.indexer import sync
+    from askfront.indexing.sync import sync
 
     settings = Settings(
         corpus_dir=dataset / "corpus", index_dir=work / name, embedding_profile="fast"
@@ -61,8 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from model2vec.distill import distill
 
-    from askfront.config import Settings
-    from askfront.embeddings import (
+    from askfront.core.config import Settings
+    from askfront.indexing.embeddings import (
         STATIC_PCA_DIMS,
         StaticEmbeddings,
         get_tokenizer,

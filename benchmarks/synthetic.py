@@ -33,8 +33,8 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
-    from askfront.config import Settings
-    from askfront.types import Chunk, Document
+    from askfront.core.config import Settings
+    from askfront.core.types import Chunk, Document
 
 SEED = 20240105
 SENTENCES_PER_ARTICLE = (25, 70)  # RealTimeQA articles have ~10 chunks of 200 word pieces
@@ -57,8 +57,8 @@ class SyntheticCorpus:
 
 def sentence_pool(sources: Sequence[Path]) -> tuple[list[str], list[str]]:
     """Every sentence of the source articles (as askfront splits them), and their dates."""
-    from askfront.chunking import split_sentences
-    from askfront.documents import load_document
+    from askfront.core.text import split_sentences
+    from askfront.corpus.loader import load_document
 
     sentences: list[str] = []
     dates: list[str] = []
@@ -81,9 +81,9 @@ def generate(
 
     Deterministic for a given list of sources, target and seed.
     """
-    from askfront.chunking import chunk_document
-    from askfront.documents import load_document
-    from askfront.embeddings import get_tokenizer
+    from askfront.corpus.loader import load_document
+    from askfront.indexing.chunking import chunk_document
+    from askfront.indexing.embeddings import get_tokenizer
 
     rng = random.Random(seed)
     pool, dates = sentence_pool(sorted(sources))
@@ -157,13 +157,13 @@ def build_askfront_index(
 ) -> dict[str, float]:
     """Write `corpus` with `vectors` into a new build of settings.index_dir and activate it.
 
-    Same layout as `askfront.indexer.sync` leaves (Chroma collection with the chunk ids,
+    Same layout as `askfront.indexing.sync.sync` leaves (Chroma collection with the chunk ids,
     docstore, BM25 folder, state.json, manifest.json), minus the indexing-API record
     manager, which only incremental syncs read. Returns seconds per stage.
     """
-    from askfront import bm25
-    from askfront.indexer import build_key
-    from askfront.store import Build, activate, date_int
+    from askfront.indexing import bm25
+    from askfront.indexing.store import Build, activate, date_int
+    from askfront.indexing.sync import build_key
 
     timings: dict[str, float] = {}
     build = Build(settings, f"{settings.collection}-synthetic-{int(time.time() * 1000):x}")
@@ -197,7 +197,7 @@ def build_askfront_index(
     t = time.perf_counter()
     row = {c.id: i for i, c in enumerate(chunks)}
     for doc, doc_chunks in corpus.documents:
-        # With the vectors, as the indexer stores them (askfront.indexer._Recorder).
+        # With the vectors, as the indexer stores them (askfront.indexing.sync._Recorder).
         build.docstore.put_document(doc, doc_chunks, {c.id: vectors[row[c.id]] for c in doc_chunks})
     timings["docstore_s"] = time.perf_counter() - t
 

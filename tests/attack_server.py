@@ -18,7 +18,7 @@ import httpx
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from askfront.config import Settings
+from askfront.core.config import Settings
 from conftest import DEFAULT_ARTICLE
 from netutil import free_port, serve_app
 
@@ -49,7 +49,7 @@ class LockHolder:
     """Another process holding the real index lock until `release()`."""
 
     SCRIPT = (
-        "import sys\nfrom pathlib import Path\nfrom askfront.indexer import index_lock\n"
+        "import sys\nfrom pathlib import Path\nfrom askfront.indexing.sync import index_lock\n"
         "with index_lock(Path(sys.argv[1])):\n    print('held', flush=True)\n    sys.stdin.read()\n"
     )
 
@@ -100,7 +100,7 @@ class AttackServer:
 def attack_server(
     tmp_path_factory: pytest.TempPathFactory, real_embeddings: Embeddings
 ) -> Iterator[AttackServer]:
-    from askfront.indexer import sync
+    from askfront.indexing.sync import sync
 
     root = tmp_path_factory.mktemp("attack")
     corpus = root / "corpus"

@@ -10,8 +10,8 @@ import subprocess
 import sys
 from typing import Any
 
-from askfront.config import Settings
-from askfront.store import active_build
+from askfront.core.config import Settings
+from askfront.indexing.store import active_build
 
 LEGION = "How many foreigners serve in Ukraine's international legion?"
 

@@ -15,7 +15,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 # --- core fixtures ---
 from langchain_core.embeddings import Embeddings
 
-from askfront.config import Settings
+from askfront.core.config import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_ARTICLE = REPO / "corpus" / "ukraine-foreign-fighters-washington-post-2024-02-28.md"
@@ -51,7 +51,7 @@ class CountingEmbeddings(Embeddings):
 @pytest.fixture(scope="session")
 def real_embeddings() -> Embeddings:
     """The bundled all-MiniLM-L6-v2, loaded once per test session."""
-    from askfront.embeddings import get_embeddings
+    from askfront.indexing.embeddings import get_embeddings
 
     return get_embeddings(Settings())
 
@@ -78,7 +78,7 @@ def settings(tmp_path: Path, corpus_dir: Path) -> Settings:
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory: pytest.TempPathFactory, real_embeddings: Embeddings) -> Settings:
     """The default corpus indexed once per session with the real model and Chroma (read-only)."""
-    from askfront.indexer import sync
+    from askfront.indexing.sync import sync
 
     root = tmp_path_factory.mktemp("seed")
     (root / "corpus").mkdir()
@@ -101,7 +101,7 @@ import re  # noqa: E402
 from collections.abc import Iterator, Sequence  # noqa: E402
 
 from askfront.assistant import Assistant, Progress  # noqa: E402
-from askfront.types import (  # noqa: E402
+from askfront.core.types import (  # noqa: E402
     Answer,
     AnswerSentence,
     Citation,
@@ -266,9 +266,8 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult  # noqa: E402
 from pydantic import Field  # noqa: E402
 
 from askfront.answering.base import Answerer  # noqa: E402
-from askfront.chunking import split_sentences  # noqa: E402
-from askfront.textutil import content_terms  # noqa: E402
-from askfront.types import Chunk, Passage  # noqa: E402
+from askfront.core.text import content_terms, split_sentences  # noqa: E402
+from askfront.core.types import Chunk, Passage  # noqa: E402
 
 
 class BagOfWordsEmbeddings(Embeddings):

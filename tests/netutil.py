@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from askfront.config import Settings
+from askfront.core.config import Settings
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 SERVE_TIMEOUT_S = 900  # a ceiling against hangs, far above a start on a loaded machine

@@ -55,8 +55,9 @@ def _install(stage: str) -> None:
     from langchain_chroma import Chroma
     from langchain_classic.indexes import SQLRecordManager
 
-    from askfront import bm25, indexer
-    from askfront.store import DocStore
+    from askfront.indexing import bm25
+    from askfront.indexing import sync as indexer
+    from askfront.indexing.store import DocStore
 
     grouped = lambda *a, **k: k.get("group_ids") is not None  # noqa: E731 - index()'s own update
     stages: dict[str, Callable[[], None]] = {

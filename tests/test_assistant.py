@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from askfront.assistant import Assistant
-from askfront.config import Settings
+from askfront.core.config import Settings
 
 pytestmark = pytest.mark.e2e
 

@@ -72,7 +72,7 @@ def _api(attack_server: AttackServer, question: str) -> dict[str, Any]:
 
 def test_the_examples_still_fill_the_question(page: Any) -> None:
     """They run through /gradio_api/run/<name>, which now takes unqueued events only."""
-    from askfront.ui import EXAMPLES
+    from askfront.web.app import EXAMPLES
 
     page.get_by_text(EXAMPLES[1], exact=True).first.click()
     sync_api.expect(page.locator("#question textarea")).to_have_value(EXAMPLES[1])

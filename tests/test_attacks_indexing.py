@@ -24,14 +24,14 @@ import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from askfront import indexer
 from askfront.assistant import Assistant
-from askfront.chunking import chunk_document
-from askfront.config import Settings
-from askfront.errors import DocumentError
-from askfront.indexer import sync
-from askfront.store import active_build
-from askfront.types import Document
+from askfront.core.config import Settings
+from askfront.core.errors import DocumentError
+from askfront.core.types import Document
+from askfront.indexing import sync as indexer
+from askfront.indexing.chunking import chunk_document
+from askfront.indexing.store import active_build
+from askfront.indexing.sync import sync
 from attackutil import LEGION, assert_stores_agree, bulletin, cli, env, index_json
 from conftest import DEFAULT_ARTICLE
 
@@ -86,7 +86,7 @@ def test_disk_full_is_said_only_for_a_full_disk(
     import errno
     from collections import namedtuple
 
-    from askfront.store import DocStore
+    from askfront.indexing.store import DocStore
 
     sync(settings, embeddings=real_embeddings)
     (settings.corpus_dir / "bulletin-1.md").write_text(bulletin(1))
@@ -146,7 +146,7 @@ def test_symlinks_out_of_the_corpus_are_reported_and_never_read(
 
 def test_the_time_limit_covers_chunking(settings: Settings) -> None:
     doc = Document(path="a.txt", text="One sentence here. " * 5000, sha256="0")
-    from askfront.embeddings import get_tokenizer
+    from askfront.indexing.embeddings import get_tokenizer
 
     tokenizer = get_tokenizer(settings)
     with pytest.raises(DocumentError, match="timed out while chunking"):
@@ -374,7 +374,7 @@ def test_a_fresh_ask_on_a_full_disk_still_searches_by_meaning(
 def test_stored_vectors_search_by_meaning_and_honour_the_filters(
     settings: Settings, real_embeddings: Embeddings
 ) -> None:
-    from askfront.dense_fallback import StoredVectors
+    from askfront.retrieval.hybrid.stored_vectors import StoredVectors
 
     for i in range(3):
         (settings.corpus_dir / f"bulletin-{i}.md").write_text(bulletin(i))

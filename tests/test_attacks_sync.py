@@ -18,9 +18,9 @@ import pytest
 from langchain_core.embeddings import Embeddings
 
 from askfront.assistant import Assistant
-from askfront.config import Settings
-from askfront.indexer import sync
-from askfront.store import active_build
+from askfront.core.config import Settings
+from askfront.indexing.store import active_build
+from askfront.indexing.sync import sync
 from attackutil import assert_stores_agree, bulletin, env, index_json
 from conftest import REPO
 
@@ -135,7 +135,7 @@ def test_a_no_op_sync_does_not_open_chroma(
 ) -> None:
     """The consistency checks of a sync with nothing to do stay cheap: two SQLite reads."""
     sync(settings, embeddings=real_embeddings)
-    from askfront.store import Build
+    from askfront.indexing.store import Build
 
     def no_chroma(self: Build) -> None:
         raise AssertionError("a no-op sync opened Chroma")

@@ -19,9 +19,9 @@ import httpx
 import pytest
 
 from askfront.assistant import Assistant
-from askfront.config import Settings
-from askfront.errors import IndexLockedError, QuestionError
-from askfront.history import bound_history, parse_history
+from askfront.core.config import Settings
+from askfront.core.errors import IndexLockedError, QuestionError
+from askfront.core.history import bound_history, parse_history
 from attack_server import (
     DOOMED_FN,
     LEGION,
@@ -83,7 +83,7 @@ def test_a_long_conversation_keeps_its_latest_turns(seed_assistant: Assistant) -
 
 
 def test_the_web_chat_session_keeps_only_the_turns_it_sends(fake_assistant: FakeAssistant) -> None:
-    from askfront import ui
+    from askfront.web import app as ui
 
     settings = fake_assistant.settings.model_copy(update={"max_history_turns": 4})
     chat = ui.WebChat(fake_assistant, settings)
@@ -298,7 +298,7 @@ def test_a_partial_upload_left_by_a_killed_server_is_removed_at_start(
 def test_a_failed_save_leaves_no_partial_file(
     fake_assistant: FakeAssistant, tmp_path: Path
 ) -> None:
-    from askfront import ui
+    from askfront.web import app as ui
 
     upload = tmp_path / "article.md"
     upload.write_text("# An article\n", encoding="utf-8")
@@ -317,7 +317,7 @@ def upload_server(
 ) -> Iterator[Callable[..., tuple[str, Path]]]:
     """Starts the real Gradio app over a FakeAssistant with the given settings; returns its
     URL and its upload folder (GRADIO_TEMP_DIR)."""
-    from askfront import ui
+    from askfront.web import app as ui
 
     apps: list[Any] = []
 

@@ -119,7 +119,7 @@ def test_benchmark_runs_end_to_end(dataset: Path, tmp_path: Path) -> None:
 
     assert run["cold_ask"]["answer"]
     assert run["cold_ask_synthetic"]["answer"]
-    if importlib.util.find_spec("askfront.ui") is not None:
+    if importlib.util.find_spec("askfront.web.app") is not None:
         assert "error" not in run["serve"], run["serve"]
         assert run["serve"]["first_answer_s"] >= run["serve"]["http_200_s"]
         # 3 concurrent clients x 2 questions through the /ask API, all answered.

@@ -17,8 +17,8 @@ from langchain_core.embeddings import Embeddings
 
 from askfront.answering.base import REFUSAL_TEXT
 from askfront.assistant import Progress
-from askfront.config import Settings
-from askfront.types import IndexReport
+from askfront.core.config import Settings
+from askfront.core.types import IndexReport
 from conftest import CHROMIUM, DEFAULT_ARTICLE, REPO, FakeAssistant
 from netutil import free_port as _free_port
 from netutil import serve_app
@@ -49,7 +49,7 @@ def server(
     tmp_path_factory: pytest.TempPathFactory, real_embeddings: Embeddings
 ) -> Iterator[dict[str, Any]]:
     """`python app.py` serving a freshly indexed copy of the corpus; yields url and paths."""
-    from askfront.indexer import sync
+    from askfront.indexing.sync import sync
 
     root = tmp_path_factory.mktemp("web")
     corpus = root / "corpus"
@@ -220,7 +220,7 @@ class GatedAssistant(FakeAssistant):
 @pytest.fixture
 def gated(settings: Settings, chromium: Any) -> Iterator[tuple[GatedAssistant, Any]]:
     """A GatedAssistant served in-process, and a page on it."""
-    from askfront import ui
+    from askfront.web import app as ui
 
     assistant = GatedAssistant(settings)
     assistant.reindex()

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from askfront.assistant import Assistant
-from askfront.config import Settings
-from askfront.errors import StoreUnavailableError
-from askfront.indexer import sync
+from askfront.core.config import Settings
+from askfront.core.errors import StoreUnavailableError
+from askfront.indexing.sync import sync
 from netutil import free_port as _free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

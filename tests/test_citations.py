@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from askfront.chunking import chunk_document
-from askfront.config import Settings
-from askfront.documents import load_document
-from askfront.embeddings import get_tokenizer
-from askfront.errors import ConfigError
+from askfront.core.config import Settings
+from askfront.core.errors import ConfigError
+from askfront.core.types import Passage
+from askfront.corpus.loader import load_document
 from askfront.grounding import markers, verify
 from askfront.grounding.nli import CrossEncoderNLI
-from askfront.types import Passage
+from askfront.indexing.chunking import chunk_document
+from askfront.indexing.embeddings import get_tokenizer
 from conftest import DEFAULT_ARTICLE, BagOfWordsEmbeddings, make_passage
 
 LEGION = (
@@ -252,7 +252,7 @@ def _tiny_nli_folder(tmp_path: Path, labels: dict[int, str]) -> Path:
 
     from transformers import BertConfig, BertForSequenceClassification
 
-    from askfront.embeddings import bundled_model_path
+    from askfront.indexing.embeddings import bundled_model_path
 
     src = bundled_model_path()
     config = BertConfig(

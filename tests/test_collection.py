@@ -15,11 +15,11 @@ from askfront.answering.base import Answerer
 from askfront.answering.collection import LIST_LIMIT, CollectionAnswerer
 from askfront.answering.overview import OverviewAnswerer, summarize
 from askfront.assistant import Assistant
-from askfront.config import Settings
-from askfront.errors import IndexNotFoundError
+from askfront.core.config import Settings
+from askfront.core.errors import IndexNotFoundError
+from askfront.core.types import Answer, Chunk, DocumentRecord, Passage, Turn
 from askfront.evaluation.runner import run_eval
 from askfront.evaluation.testset import load_testset
-from askfront.types import Answer, Chunk, DocumentRecord, Passage, Turn
 from conftest import make_passage
 
 ARTICLES = {

@@ -13,17 +13,12 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
-from askfront import documents
-from askfront.documents import (
-    SUPPORTED_SUFFIXES,
-    iter_corpus,
-    load_document,
-    load_document_with_timeout,
-    parse_date,
-    safe_corpus_path,
-)
-from askfront.errors import ConfigError, DocumentError
-from askfront.types import Document
+from askfront.core.errors import ConfigError, DocumentError
+from askfront.core.types import Document
+from askfront.corpus import loader as documents
+from askfront.corpus.base import parse_date
+from askfront.corpus.files import SUPPORTED_SUFFIXES, iter_corpus, safe_corpus_path
+from askfront.corpus.loader import load_document, load_document_with_timeout
 
 DOCS = Path(__file__).parent / "data" / "docs"
 CORPUS = Path(__file__).parents[1] / "corpus"
@@ -309,7 +304,7 @@ def test_invalid_front_matter_loads_body_and_warns(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     raw = "---\ntitle: [unclosed\nauthor: x\n---\nThe body survives a broken header.\n"
-    with caplog.at_level(logging.WARNING, logger="askfront.documents"):
+    with caplog.at_level(logging.WARNING, logger="askfront.corpus.loader"):
         doc = load_document(write(tmp_path, "broken-header.md", raw), tmp_path)
     assert doc.text == "The body survives a broken header.\n"
     assert doc.title == "Broken header"

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from askfront.config import Settings
-from askfront.embeddings import (
+from askfront.core.config import Settings
+from askfront.core.errors import ConfigError
+from askfront.indexing.embeddings import (
     ONNX_FILE,
     OnnxEmbeddings,
     bundled_model_path,
@@ -21,7 +22,6 @@ from askfront.embeddings import (
     get_embeddings,
     onnx_model_file,
 )
-from askfront.errors import ConfigError
 
 SENTENCES = [
     "Ramchandra Khadka, a Nepali veteran, signed a contract with the Russian army.",
@@ -117,7 +117,7 @@ def test_answering_does_not_import_torch(seed_index: Settings) -> None:
     code = (
         "import sys\n"
         "from askfront.assistant import Assistant\n"
-        "from askfront.config import Settings\n"
+        "from askfront.core.config import Settings\n"
         f"s = Settings(corpus_dir={str(seed_index.corpus_dir)!r}, "
         f"index_dir={str(seed_index.index_dir)!r})\n"
         "answer = Assistant(s).ask('Who is Ramchandra Khadka?')\n"

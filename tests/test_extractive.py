@@ -24,11 +24,11 @@ from askfront.answering.extractive.question import answer_type
 from askfront.answering.extractive.sentence import sentence_info
 from askfront.answering.extractive.terms import rarity, stems
 from askfront.answering.followup import resolve_query
-from askfront.chunking import chunk_document
-from askfront.config import Settings
-from askfront.embeddings import get_tokenizer
-from askfront.textutil import content_terms, normalize_text
-from askfront.types import Answer, Chunk, Document, Passage, Turn
+from askfront.core.config import Settings
+from askfront.core.text import content_terms, normalize_text
+from askfront.core.types import Answer, Chunk, Document, Passage, Turn
+from askfront.indexing.chunking import chunk_document
+from askfront.indexing.embeddings import get_tokenizer
 from conftest import DEFAULT_ARTICLE
 
 

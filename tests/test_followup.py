@@ -12,7 +12,7 @@ from askfront.answering.followup import (
     proper_words,
     resolve_query,
 )
-from askfront.types import Turn
+from askfront.core.types import Turn
 
 FIRST = "How many Nepalis have gone to fight for Russia?"
 

@@ -17,11 +17,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader, PdfWriter
 
-from askfront.chunking import split_sentences
-from askfront.documents import SUPPORTED_SUFFIXES, load_document
-from askfront.errors import DocumentError
-from askfront.textutil import normalize_text
-from askfront.types import Document
+from askfront.core.errors import DocumentError
+from askfront.core.text import normalize_text, split_sentences
+from askfront.core.types import Document
+from askfront.corpus.files import SUPPORTED_SUFFIXES
+from askfront.corpus.loader import load_document
 
 DOCS = Path(__file__).parent / "data" / "docs"
 SAMPLE_PDF = (DOCS / "sample.pdf").read_bytes()

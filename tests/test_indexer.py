@@ -15,11 +15,11 @@ import pytest
 from langchain_core.embeddings import Embeddings
 
 from askfront.assistant import Assistant
-from askfront.config import Settings
-from askfront.errors import IndexLockedError, IndexNotFoundError
-from askfront.indexer import index_lock, sync
-from askfront.retrieval import SearchOptions
-from askfront.store import active_build
+from askfront.core.config import Settings
+from askfront.core.errors import IndexLockedError, IndexNotFoundError
+from askfront.indexing.store import active_build
+from askfront.indexing.sync import index_lock, sync
+from askfront.retrieval.hybrid import SearchOptions
 
 pytestmark = pytest.mark.e2e
 

@@ -19,7 +19,7 @@ from askfront.answering.kinds import (
     read_question,
     topic_of,
 )
-from askfront.types import Turn
+from askfront.core.types import Turn
 
 SEED = Path(__file__).parent / "data" / "seed_testset.jsonl"
 COLLECTION_SET = Path(__file__).parent / "data" / "collection_testset.jsonl"

@@ -25,9 +25,9 @@ from askfront.answering.base import REFUSAL_TEXT, Answerer
 from askfront.answering.llm import LLMAnswerer
 from askfront.answering.registry import BACKENDS, BackendOptions, get_answerer, register_backend
 from askfront.assistant import backend_options
-from askfront.config import Settings
-from askfront.errors import ConfigError, MissingExtraError
-from askfront.types import Answer, Passage, Turn
+from askfront.core.config import Settings
+from askfront.core.errors import ConfigError, MissingExtraError
+from askfront.core.types import Answer, Passage, Turn
 from conftest import (
     BagOfWordsEmbeddings,
     FailingChatModel,

@@ -18,13 +18,13 @@ from askfront.answering.llm import LLMAnswerer
 from askfront.answering.local import LocalChatModel, find_smollm2_gguf
 from askfront.answering.registry import get_answerer
 from askfront.assistant import backend_options
-from askfront.chunking import chunk_document
-from askfront.config import Settings
-from askfront.documents import load_document
-from askfront.embeddings import get_tokenizer
+from askfront.core.config import Settings
+from askfront.core.text import content_terms
+from askfront.core.types import Answer, Document, Passage
+from askfront.corpus.loader import load_document
 from askfront.grounding.markers import strip_markers
-from askfront.textutil import content_terms
-from askfront.types import Answer, Document, Passage
+from askfront.indexing.chunking import chunk_document
+from askfront.indexing.embeddings import get_tokenizer
 from conftest import DEFAULT_ARTICLE
 
 pytestmark = pytest.mark.slow

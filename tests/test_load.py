@@ -24,7 +24,7 @@ import pytest
 from langchain_core.embeddings import Embeddings
 
 from askfront.assistant import Assistant
-from askfront.config import Settings
+from askfront.core.config import Settings
 from conftest import DEFAULT_ARTICLE, REPO
 from netutil import serve_app
 
@@ -55,7 +55,7 @@ class App:
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory, real_embeddings: Embeddings) -> Iterator[App]:
     """`python app.py` on a free loopback port over a real index of the default corpus."""
-    from askfront.indexer import sync
+    from askfront.indexing.sync import sync
 
     root = tmp_path_factory.mktemp("load")
     (root / "corpus").mkdir()

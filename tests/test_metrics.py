@@ -13,8 +13,10 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from askfront.assistant import Assistant
-from askfront.config import Settings
-from askfront.errors import ConfigError, LLMUnavailableError
+from askfront.core.config import Settings
+from askfront.core.errors import ConfigError, LLMUnavailableError
+from askfront.core.text import normalize_text
+from askfront.core.types import Answer, AnswerSentence, Chunk, Citation, Passage, Turn
 from askfront.evaluation.judge import judge_answer_relevancy, judge_faithfulness
 from askfront.evaluation.metrics import (
     JUDGE_METRICS,
@@ -33,8 +35,6 @@ from askfront.evaluation.metrics import (
 )
 from askfront.evaluation.runner import EvalResult, QuestionRecord, compare, run_eval, score_answer
 from askfront.evaluation.testset import EvalItem, load_testset
-from askfront.textutil import normalize_text
-from askfront.types import Answer, AnswerSentence, Chunk, Citation, Passage, Turn
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "tests" / "data" / "seed_testset.jsonl"

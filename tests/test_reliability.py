@@ -27,18 +27,18 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from pypdf import PdfReader, PdfWriter
 
-from askfront import indexer
 from askfront.answering import prompt as P
 from askfront.answering.extractive import ExtractiveAnswerer
 from askfront.answering.llm import LLMAnswerer
 from askfront.assistant import EMPTY_QUESTION, Assistant
-from askfront.config import Settings
-from askfront.documents import safe_corpus_path
-from askfront.errors import DocumentError, IndexWriteError
-from askfront.indexer import DiskFullError, sync
-from askfront.retrieval import Retriever, SearchOptions
-from askfront.store import DocStore, active_build
-from askfront.types import Answer, IndexReport
+from askfront.core.config import Settings
+from askfront.core.errors import DocumentError, IndexWriteError
+from askfront.core.types import Answer, IndexReport
+from askfront.corpus.files import safe_corpus_path
+from askfront.indexing import sync as indexer
+from askfront.indexing.store import DocStore, active_build
+from askfront.indexing.sync import DiskFullError, sync
+from askfront.retrieval.hybrid import Retriever, SearchOptions
 from conftest import DEFAULT_ARTICLE, REPO
 from netutil import free_port as _free_port
 from test_llm import http_server
@@ -199,11 +199,11 @@ def test_ten_thousand_line_paragraph_is_chunked_with_exact_offsets(bad_corpus: A
 def test_a_hanging_loader_times_out_and_the_other_files_are_indexed(
     settings: Settings, real_embeddings: Embeddings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import askfront.documents
+    import askfront.corpus.loader
 
     (settings.corpus_dir / "hangs.md").write_text("# Hangs\nThis file never loads.\n")
     (settings.corpus_dir / "zorblatt.md").write_text(_bulletin(1))
-    real_load = askfront.documents.load_document
+    real_load = askfront.corpus.loader.load_document
     release = threading.Event()
 
     def load(path: Path, root: Path, **kw: Any) -> Any:
@@ -211,7 +211,7 @@ def test_a_hanging_loader_times_out_and_the_other_files_are_indexed(
             release.wait(30)  # far past the timeout; released at the end of the test
         return real_load(path, root, **kw)
 
-    monkeypatch.setattr(askfront.documents, "load_document", load)
+    monkeypatch.setattr(askfront.corpus.loader, "load_document", load)
     try:
         report = sync(settings.model_copy(update={"file_timeout": 1.0}), embeddings=real_embeddings)
     finally:
@@ -276,7 +276,7 @@ def test_bad_questions_through_the_assistant(seed_assistant: Assistant, kind: st
 @pytest.fixture(scope="module")
 def live_api(seed_assistant: Assistant) -> Iterator[str]:
     """The real web chat (ui.build_app over the seed index) on a free loopback port."""
-    from askfront import ui
+    from askfront.web import app as ui
 
     settings = seed_assistant.settings.model_copy(update={"port": _free_port()})
     app = ui.build_app(seed_assistant, settings)
@@ -433,7 +433,7 @@ def test_hostile_upload_names_stay_inside_the_corpus(
     """Names as a browser could send them, through Gradio's upload route and the handler."""
     import httpx
 
-    from askfront import ui
+    from askfront.web import app as ui
 
     names = ["../../escape.md", "../x.md", "/etc/passwd", "a\x00.md", "..\\..\\win.md", ".."]
     uploaded: list[str] = []

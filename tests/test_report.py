@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from askfront.errors import MissingExtraError
+from askfront.core.errors import MissingExtraError
+from askfront.core.types import Answer, AnswerSentence, Chunk, Citation, Passage
 from askfront.evaluation.report import render_html, summary_rows
 from askfront.evaluation.runner import EvalResult, score_answer
 from askfront.evaluation.testset import EvalItem
-from askfront.types import Answer, AnswerSentence, Chunk, Citation, Passage
 
 REPO = Path(__file__).resolve().parent.parent
 EVIL = "<script>alert('pwned')</script>"

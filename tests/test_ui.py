@@ -15,17 +15,17 @@ from netutil import free_port as _free_port
 
 gr = pytest.importorskip("gradio")
 
-from askfront import ui  # noqa: E402
-from askfront.config import Settings  # noqa: E402
-from askfront.documents import safe_corpus_path  # noqa: E402
-from askfront.errors import (  # noqa: E402
+from askfront.core.config import Settings  # noqa: E402
+from askfront.core.errors import (  # noqa: E402
     ConfigError,
     IndexLockedError,
     IndexNotFoundError,
     QuestionError,
 )
-from askfront.history import parse_history  # noqa: E402
-from askfront.types import Answer, AnswerSentence, Citation  # noqa: E402
+from askfront.core.history import parse_history  # noqa: E402
+from askfront.core.types import Answer, AnswerSentence, Citation  # noqa: E402
+from askfront.corpus.files import safe_corpus_path  # noqa: E402
+from askfront.web import app as ui  # noqa: E402
 from conftest import DEFAULT_ARTICLE, FakeAssistant  # noqa: E402
 
 LEGION_QUESTION = "How many foreigners serve in Ukraine's international legion?"
@@ -68,7 +68,7 @@ def test_malformed_auth_is_a_config_error(auth: str) -> None:
 
 
 def test_allow_public_warns_loudly(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="askfront.ui"):
+    with caplog.at_level(logging.WARNING, logger="askfront.web.app"):
         assert ui.check_bind(Settings(host="0.0.0.0", allow_public=True)) is None
     assert "WITHOUT a password" in caplog.text
 
@@ -268,7 +268,7 @@ def test_unexpected_errors_are_logged_and_shown_briefly(
 ) -> None:
     fake_assistant.fail = RuntimeError("secret internals")
     chat = ui.WebChat(fake_assistant, fake_assistant.settings)
-    with pytest.warns(UserWarning), caplog.at_level(logging.ERROR, logger="askfront.ui"):
+    with pytest.warns(UserWarning), caplog.at_level(logging.ERROR, logger="askfront.web.app"):
         _, history, _, _ = _final(chat.respond("Anything?", [], None))
     assert "secret internals" not in history[-1]["content"]
     assert ui.md_escape(ui.GENERIC_ERROR) in history[-1]["content"]

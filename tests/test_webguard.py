@@ -1,10 +1,10 @@
-"""askfront.webguard's rules, without a server (test_attacks_web.py runs them over HTTP)."""
+"""askfront.web.guard's rules, without a server (test_attacks_web.py runs them over HTTP)."""
 
 from __future__ import annotations
 
 import pytest
 
-from askfront.webguard import HostPolicy, UploadRefused, _PartCounter
+from askfront.web.guard import HostPolicy, UploadRefused, _PartCounter
 
 
 def test_a_loopback_server_answers_to_loopback_names_only() -> None:

@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
-from askfront.config import Settings
-from askfront.errors import AskfrontError, IndexLockedError, IndexNotFoundError
-from askfront.history import bound_history, scrub
-from askfront.types import Answer, Document, DocumentRecord, IndexReport, Passage, Turn
+from askfront.core.config import Settings
+from askfront.core.errors import AskfrontError, IndexLockedError, IndexNotFoundError
+from askfront.core.history import bound_history, scrub
+from askfront.core.types import Answer, Document, DocumentRecord, IndexReport, Passage, Turn
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from askfront.answering.kinds import Intent
     from askfront.answering.registry import BackendOptions
     from askfront.grounding.nli import EntailmentScorer
-    from askfront.retrieval import Retriever, SearchOptions, SearchResult
+    from askfront.retrieval.hybrid import Retriever, SearchOptions, SearchResult
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class Assistant:
     @property
     def embeddings(self) -> Embeddings:
         if self._embeddings is None:
-            from askfront.embeddings import get_embeddings
+            from askfront.indexing.embeddings import get_embeddings
 
             self._embeddings = get_embeddings(self.settings)
         return self._embeddings
@@ -83,8 +83,8 @@ class Assistant:
         Raises:
             IndexNotFoundError: if there is no index yet.
         """
-        from askfront.retrieval import Retriever
-        from askfront.store import active_build
+        from askfront.indexing.store import active_build
+        from askfront.retrieval.hybrid import Retriever
 
         build = active_build(self.settings)
         generation = build.state().get("generation")
@@ -180,7 +180,7 @@ class Assistant:
         mode: str | None = None,
     ) -> Iterator[str | Answer]:
         """Like ask(), but yields text deltas as they come, then the final Answer last."""
-        from askfront.retrieval import SearchOptions, SearchResult
+        from askfront.retrieval.hybrid import SearchOptions, SearchResult
 
         started = time.perf_counter()
         problem = self._check_question(question)
@@ -295,7 +295,7 @@ class Assistant:
     # -- documents and the index ----------------------------------------------------------
     def document(self, source: str) -> Document | None:
         """The normalized document (text that citation offsets point into), or None."""
-        from askfront.store import active_build
+        from askfront.indexing.store import active_build
 
         try:
             return active_build(self.settings).docstore.document(source)
@@ -314,7 +314,7 @@ class Assistant:
         return [Passage(c, title, date) for c in sorted(chunks.values(), key=lambda c: c.index)]
 
     def documents(self) -> list[DocumentRecord]:
-        from askfront.store import active_build
+        from askfront.indexing.store import active_build
 
         try:
             rows = active_build(self.settings).docstore.rows()
@@ -333,7 +333,7 @@ class Assistant:
         Raises:
             IndexLockedError: if another rebuild is running (and `wait` is False).
         """
-        from askfront.indexer import sync
+        from askfront.indexing.sync import sync
 
         report = sync(
             self.settings, full=full, progress=progress, embeddings=self.embeddings, wait=wait
@@ -353,7 +353,7 @@ class Assistant:
             AskfrontError: if `source` is not a file inside the corpus folder.
             IndexLockedError: if another rebuild is running; nothing was deleted.
         """
-        from askfront.indexer import index_lock
+        from askfront.indexing.sync import index_lock
 
         root = self.settings.corpus_dir.resolve()
         path = (root / source).resolve()
@@ -394,7 +394,7 @@ def _nli(path: Path) -> EntailmentScorer:
 
 def _active_name(settings: Settings) -> str | None:
     """The active build's name from manifest.json (None when there is no index)."""
-    from askfront.store import MANIFEST, read_json
+    from askfront.indexing.store import MANIFEST, read_json
 
     return (read_json(settings.index_dir / MANIFEST) or {}).get("active")
 

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 
-from askfront.errors import AskfrontError
+from askfront.core.errors import AskfrontError
 from askfront.termtext import strip_escapes, to_json
 
 if TYPE_CHECKING:
-    from askfront.config import Settings
-    from askfront.types import Answer, IndexReport, Turn
+    from askfront.core.config import Settings
+    from askfront.core.types import Answer, IndexReport, Turn
 
 logger = logging.getLogger(__name__)
 app = typer.Typer(
@@ -43,7 +43,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tex
 def _settings(**overrides: Any) -> Settings:
     from pydantic import ValidationError
 
-    from askfront.config import Settings
+    from askfront.core.config import Settings
 
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
@@ -98,7 +98,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]
 
 def run_index(settings: Settings, *, full: bool, as_json: bool, quiet: bool = False) -> IndexReport:
     """Sync the index and print the per-file report (shared by `index` and `eval`)."""
-    from askfront.indexer import sync
+    from askfront.indexing.sync import sync
 
     with _progress(err.is_terminal and not as_json) as progress:
         report = sync(settings, full=full, progress=progress)
@@ -196,9 +196,9 @@ def ask(
 
 
 def _read_history(path: Path, settings: Settings) -> list[Turn]:
-    """The turns of a --history file, through the one history parser (askfront.history)."""
-    from askfront.errors import QuestionError
-    from askfront.history import check_size, parse_history
+    """The turns of a --history file, through the one history parser (askfront.core.history)."""
+    from askfront.core.errors import QuestionError
+    from askfront.core.history import check_size, parse_history
 
     what = f"History file {path}"
     try:
@@ -342,7 +342,7 @@ def serve(
     settings = _settings(
         corpus_dir=corpus, index_dir=index_dir, host=host, port=port, allow_public=allow_public
     )
-    from askfront.ui import serve as serve_ui
+    from askfront.web.app import serve as serve_ui
 
     with _user_errors():
         serve_ui(settings)

@@ -15,10 +15,10 @@ from askfront.answering.base import Answerer
 from askfront.answering.extractive.terms import Matcher, rarity, stems
 from askfront.answering.followup import proper_words
 from askfront.answering.kinds import LATEST, Intent
-from askfront.types import Answer, Citation, DocumentRecord, Passage
+from askfront.core.types import Answer, Citation, DocumentRecord, Passage
 
 if TYPE_CHECKING:
-    from askfront.retrieval import SearchOptions
+    from askfront.retrieval.hybrid import SearchOptions
 
 logger = logging.getLogger(__name__)
 

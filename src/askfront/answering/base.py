@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 
-from askfront.types import Answer, Passage, Turn
+from askfront.core.types import Answer, Passage, Turn
 
 REFUSAL_TEXT = "The articles don't say."
 

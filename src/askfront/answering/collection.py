@@ -24,7 +24,7 @@ from askfront.answering.articles import (
     subject,
 )
 from askfront.answering.kinds import COLLECTION, LATEST, Intent, classify
-from askfront.types import Answer, AnswerSentence, Citation, Passage, Turn
+from askfront.core.types import Answer, AnswerSentence, Citation, Passage, Turn
 
 logger = logging.getLogger(__name__)
 

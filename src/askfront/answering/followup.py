@@ -13,8 +13,8 @@ import logging
 import re
 from collections.abc import Sequence
 
-from askfront.textutil import _WORD, STOPWORDS, content_terms
-from askfront.types import Turn
+from askfront.core.text import _WORD, STOPWORDS, content_terms
+from askfront.core.types import Turn
 
 logger = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass, replace
 
 from askfront.answering.dates import MONTHS, DateRange, parse_dates
 from askfront.answering.followup import _previous_user_turn, carried_words, looks_dependent
-from askfront.textutil import _WORD, STOPWORDS
-from askfront.types import Turn
+from askfront.core.text import _WORD, STOPWORDS
+from askfront.core.types import Turn
 
 logger = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ from langchain_core.messages import BaseMessage
 
 from askfront.answering.base import REFUSAL_TEXT, Answerer
 from askfront.answering.prompt import build_messages, condense_messages
+from askfront.core.types import Answer, Passage, Turn
 from askfront.grounding.nli import EntailmentScorer
 from askfront.grounding.verify import verify
-from askfront.types import Answer, Passage, Turn
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings

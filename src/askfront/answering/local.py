@@ -21,7 +21,7 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
 
 from askfront.answering.llm import message_text
-from askfront.errors import ConfigError, MissingExtraError
+from askfront.core.errors import ConfigError, MissingExtraError
 
 if TYPE_CHECKING:
     from langchain_core.callbacks import CallbackManagerForLLMRun

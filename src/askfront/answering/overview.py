@@ -33,7 +33,7 @@ from askfront.answering.articles import (
 )
 from askfront.answering.extractive.terms import Matcher, jaccard, stems
 from askfront.answering.kinds import OVERVIEW, Intent, classify
-from askfront.types import Answer, AnswerSentence, Citation, Passage, Turn
+from askfront.core.types import Answer, AnswerSentence, Citation, Passage, Turn
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from askfront.answering.base import REFUSAL_TEXT
-from askfront.types import Passage, Turn
+from askfront.core.types import Passage, Turn
 
 PASSAGES_OPEN = "<passages>"
 PASSAGES_CLOSE = "</passages>"

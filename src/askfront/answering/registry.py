@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from askfront.answering.base import Answerer, AnswererFactory
-from askfront.errors import ConfigError, MissingExtraError
+from askfront.core.errors import ConfigError, MissingExtraError
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings

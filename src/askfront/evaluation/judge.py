@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from askfront.errors import LLMUnavailableError
+from askfront.core.errors import LLMUnavailableError
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings

@@ -58,9 +58,9 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
-from askfront.errors import ConfigError
-from askfront.textutil import content_terms, normalize_text
-from askfront.types import AnswerSentence
+from askfront.core.errors import ConfigError
+from askfront.core.text import content_terms, normalize_text
+from askfront.core.types import AnswerSentence
 
 EVIDENCE_OVERLAP = 0.8  # share of content words that makes a passage "hold" the evidence
 NDCG_K = 10

@@ -6,7 +6,7 @@ import io
 import re
 from typing import TYPE_CHECKING
 
-from askfront.errors import MissingExtraError
+from askfront.core.errors import MissingExtraError
 from askfront.evaluation.metrics import JUDGE_METRICS, METRICS
 from askfront.evaluation.runner import EvalResult
 

@@ -11,7 +11,7 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from askfront.errors import MissingExtraError
+from askfront.core.errors import MissingExtraError
 from askfront.evaluation.metrics import metric_info
 from askfront.evaluation.plots import latency_plot, metrics_plot, score_names
 from askfront.evaluation.runner import EvalResult, QuestionRecord, compare

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from askfront.errors import ConfigError, LLMUnavailableError
+from askfront.core.errors import ConfigError, LLMUnavailableError
+from askfront.core.types import Answer
 from askfront.evaluation.judge import judge_answer_relevancy, judge_faithfulness
 from askfront.evaluation.metrics import (
     JUDGE_METRICS,
@@ -31,7 +32,6 @@ from askfront.evaluation.metrics import (
 )
 from askfront.evaluation.testset import EvalItem
 from askfront.grounding.markers import strip_markers
-from askfront.types import Answer
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings

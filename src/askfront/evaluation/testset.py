@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from askfront.errors import ConfigError
+from askfront.core.errors import ConfigError
+from askfront.core.types import Turn
 from askfront.evaluation.metrics import normalize_answer
-from askfront.types import Turn
 
 
 class HistoryTurn(BaseModel):

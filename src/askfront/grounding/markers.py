@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from askfront.chunking import split_sentences
+from askfront.core.text import split_sentences
 
 _NUMS = r"\d+(?:\s*(?:[,;]|-|–|and)\s*\d+)*"
 MARKER = re.compile(rf"\[\s*(?:passages?\s*)?({_NUMS})\s*\]", re.IGNORECASE)
@@ -63,7 +63,7 @@ def strip_markers(text: str) -> str:
 def split_answer(text: str) -> list[str]:
     """The answer's sentences, each keeping the markers that belong to it.
 
-    Uses askfront.chunking.split_sentences, then handles how models place markers: after the
+    Uses askfront.core.text.split_sentences, then handles how models place markers: after the
     full stop ("Claim.[1] Next"), or opening the next sentence ("Claim. [1] Next [2].") -
     leading markers go to the previous sentence when that one cites nothing itself.
     """

@@ -9,7 +9,7 @@ from typing import Protocol
 
 import numpy as np
 
-from askfront.errors import ConfigError, MissingExtraError
+from askfront.core.errors import ConfigError, MissingExtraError
 
 
 class EntailmentScorer(Protocol):

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from askfront.core.text import content_terms
+from askfront.core.types import AnswerSentence, Citation, Passage
 from askfront.grounding.markers import (
     is_refusal,
     parse_markers,
@@ -28,8 +30,6 @@ from askfront.grounding.markers import (
     strip_markers,
 )
 from askfront.grounding.nli import EntailmentScorer
-from askfront.textutil import content_terms
-from askfront.types import AnswerSentence, Citation, Passage
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings

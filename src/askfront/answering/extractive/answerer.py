@@ -47,7 +47,7 @@ from askfront.answering.extractive.sentence import (
 )
 from askfront.answering.extractive.terms import Matcher, jaccard, local_idf, rarity, span_density
 from askfront.answering.followup import carried_words
-from askfront.types import Answer, AnswerSentence, Citation, Passage, Turn
+from askfront.core.types import Answer, AnswerSentence, Citation, Passage, Turn
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class ExtractiveAnswerer(Answerer):
 
     Args:
         max_sentences: how many sentences an answer may quote.
-        idf: optional corpus-wide IDF of a stem (askfront.textutil.content_terms form);
+        idf: optional corpus-wide IDF of a stem (askfront.core.text.content_terms form);
             without it IDF is computed over the candidate sentences of each question.
         thresholds: refusal thresholds; the calibrated defaults otherwise.
     """

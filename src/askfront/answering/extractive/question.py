@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from askfront.answering.extractive.calibration import CARRIED_WEIGHT, FILLER_WEIGHT
 from askfront.answering.extractive.terms import FILLER, FUNCTION_WORDS, IRREGULAR_STEMS, stems
 from askfront.answering.followup import proper_words
-from askfront.textutil import content_terms, words
+from askfront.core.text import content_terms, words
 
 # "Which news network did he talk to?": the noun phrase after "which" names the answer's
 # category, which the article replaces by the answer ("CNN"); it counts as filler.

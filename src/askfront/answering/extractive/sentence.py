@@ -12,7 +12,7 @@ from functools import lru_cache
 from askfront.answering.extractive.question import Question
 from askfront.answering.extractive.terms import Matcher, stems, word_stems
 from askfront.answering.followup import proper_words
-from askfront.textutil import STOPWORDS
+from askfront.core.text import STOPWORDS
 
 _NUMBER_WORDS = frozenset(
     """two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty

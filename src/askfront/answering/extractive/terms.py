@@ -16,7 +16,7 @@ from askfront.answering.extractive.calibration import (
     RARITY_PIVOT,
     RARITY_SCALE,
 )
-from askfront.textutil import content_terms
+from askfront.core.text import content_terms
 
 # Snowball leaves irregular verb forms apart ("chose" vs "choose"); these are mapped to the
 # base form's stem. A short list of the common ones rather than a lemmatizer: lemmatizers

@@ -15,16 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from askfront import bm25
-from askfront.config import Settings
-from askfront.errors import ConfigError, StoreUnavailableError
-from askfront.store import Build, date_int
-from askfront.types import Passage
+from askfront.core.config import Settings
+from askfront.core.errors import ConfigError, StoreUnavailableError
+from askfront.core.types import Passage
+from askfront.indexing import bm25
+from askfront.indexing.store import Build, date_int
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
-    from askfront.dense_fallback import StoredVectors
+    from askfront.retrieval.hybrid.stored_vectors import StoredVectors
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ class Retriever:
         Embedded mode only: a Chroma server that went down is reported (keyword search with
         a notice), since that is something its operator has to fix.
         """
-        from askfront.dense_fallback import StoredVectors
+        from askfront.retrieval.hybrid.stored_vectors import StoredVectors
 
         if self.settings.chroma_mode != "embedded":
             return None

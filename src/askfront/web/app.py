@@ -25,13 +25,13 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from askfront.assistant import Assistant
-from askfront.config import Settings
-from askfront.documents import SUPPORTED_SUFFIXES, safe_corpus_path
-from askfront.errors import AskfrontError, ConfigError, DocumentError, QuestionError
-from askfront.history import parse_history
-from askfront.types import Answer, Citation, DocumentRecord, IndexReport, Turn
-from askfront.uploads import copy_into, discard_upload, remove_partials
-from askfront.webguard import HostPolicy, RequestGuard, UploadLimits
+from askfront.core.config import Settings
+from askfront.core.errors import AskfrontError, ConfigError, DocumentError, QuestionError
+from askfront.core.history import parse_history
+from askfront.core.types import Answer, Citation, DocumentRecord, IndexReport, Turn
+from askfront.corpus.files import SUPPORTED_SUFFIXES, safe_corpus_path
+from askfront.web.guard import HostPolicy, RequestGuard, UploadLimits
+from askfront.web.uploads import copy_into, discard_upload, remove_partials
 
 logger = logging.getLogger(__name__)
 

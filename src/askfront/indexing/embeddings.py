@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from askfront.config import Settings
-from askfront.errors import ConfigError, MissingExtraError
+from askfront.core.config import Settings
+from askfront.core.errors import ConfigError, MissingExtraError
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer

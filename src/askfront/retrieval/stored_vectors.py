@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from askfront.store import DocStore, date_int
+from askfront.indexing.store import DocStore, date_int
 
 logger = logging.getLogger(__name__)
 

@@ -22,18 +22,20 @@ from typing import TYPE_CHECKING
 
 from langchain_core.embeddings import Embeddings
 
-from askfront import bm25, reconcile
-from askfront.chunking import chunk_document
-from askfront.config import Settings
-from askfront.documents import (
-    corpus_file_problem,
-    display_name,
-    iter_corpus,
-    load_document_with_timeout,
+from askfront.core.config import Settings
+from askfront.core.errors import (
+    AskfrontError,
+    IndexLockedError,
+    IndexWriteError,
+    StoreUnavailableError,
 )
-from askfront.embeddings import fingerprint, get_embeddings, get_tokenizer
-from askfront.errors import AskfrontError, IndexLockedError, IndexWriteError, StoreUnavailableError
-from askfront.store import (
+from askfront.core.types import Chunk, Document, FileReport, IndexReport
+from askfront.corpus.files import corpus_file_problem, display_name, iter_corpus
+from askfront.corpus.loader import load_document_with_timeout
+from askfront.indexing import bm25, reconcile
+from askfront.indexing.chunking import chunk_document
+from askfront.indexing.embeddings import fingerprint, get_embeddings, get_tokenizer
+from askfront.indexing.store import (
     MANIFEST,
     Build,
     DocRow,
@@ -42,7 +44,6 @@ from askfront.store import (
     read_json,
     reset_chroma_client,
 )
-from askfront.types import Chunk, Document, FileReport, IndexReport
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document as LCDocumentType
@@ -123,7 +124,7 @@ def sync(
         ConfigError: if the corpus folder or the embedding model is missing.
         DiskFullError: if the index's disk fills up; the index built before still answers.
     """
-    from askfront.errors import ConfigError
+    from askfront.core.errors import ConfigError
 
     corpus = settings.corpus_dir
     if not corpus.is_dir():

@@ -29,8 +29,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from askfront.store import Build, date_int
-from askfront.types import Chunk
+from askfront.core.types import Chunk
+from askfront.indexing.store import Build, date_int
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document as LCDocument
@@ -148,7 +148,7 @@ def _reembed(
     """Embed the given files' chunks again from the docstore; returns how many were."""
     from langchain_core.indexing import index
 
-    from askfront.indexer import _chunk_key, _Recorder
+    from askfront.indexing.sync import _chunk_key, _Recorder
 
     store = build.docstore
     dates = {path: date for path, (_, date) in store.doc_meta(sources).items()}

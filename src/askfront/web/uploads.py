@@ -8,13 +8,13 @@ import re
 import shutil
 from pathlib import Path
 
-from askfront.documents import SUPPORTED_SUFFIXES
+from askfront.corpus.files import SUPPORTED_SUFFIXES
 
 logger = logging.getLogger(__name__)
 
 # An upload is copied to ".<name>.part" beside its target, then renamed, so a running
 # rebuild never reads half a file (the indexer skips hidden files). <name> is what
-# documents.safe_corpus_path allows: [A-Za-z0-9._-], not hidden, a supported suffix.
+# corpus.files.safe_corpus_path allows: [A-Za-z0-9._-], not hidden, a supported suffix.
 _PARTIAL = re.compile(r"\.(?P<name>[A-Za-z0-9_-][A-Za-z0-9._-]*)\.part")
 
 

@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from askfront.config import Settings
-from askfront.errors import IndexNotFoundError, StoreUnavailableError
-from askfront.types import Chunk, Document, PageSpan
+from askfront.core.config import Settings
+from askfront.core.errors import IndexNotFoundError, StoreUnavailableError
+from askfront.core.types import Chunk, Document, PageSpan
 
 if TYPE_CHECKING:
     import chromadb
@@ -63,7 +63,7 @@ CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
 -- this table existed fall back to Chroma.
 CREATE TABLE IF NOT EXISTS chunk_vectors (id TEXT PRIMARY KEY, vec BLOB NOT NULL);
 -- "version" counts the writes that change chunks, bumped in the same transaction as the
--- change: state.json records the version BM25 was built from (see askfront.reconcile).
+-- change: state.json records the version BM25 was built from (see askfront.indexing.reconcile).
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 _BUMP_VERSION = (

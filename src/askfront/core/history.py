@@ -13,8 +13,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from askfront.errors import QuestionError
-from askfront.types import Turn
+from askfront.core.errors import QuestionError
+from askfront.core.types import Turn
 
 ROLES = ("user", "assistant")
 SHAPE = 'a JSON list of {"role": "user"|"assistant", "content": "..."} objects'

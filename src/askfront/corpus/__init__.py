@@ -1,0 +1,5 @@
+"""Corpus: files in the corpus folder, read into normalized `Document`s.
+
+`files` finds and vets the files (and names uploads safely), `loader` reads one file,
+with a time limit, through the reader for its format: `text` (.txt, .md), `html`, `pdf`.
+"""

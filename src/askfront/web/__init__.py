@@ -1,0 +1,7 @@
+"""The web chat (the only package that imports gradio).
+
+`app` wires the Gradio page, `chat` holds its behaviour as plain methods (tested without a
+browser), `render` turns answers and documents into HTML and Markdown, `serve` checks the
+bind address and launches, `guard` refuses foreign hosts, cross-site writes and oversized
+uploads, and `uploads` moves uploaded files into the corpus.
+"""
