@@ -42,6 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from tokenizers import Tokenizer
 
+    from askfront.assistant import embedding_spec
     from askfront.core.config import Settings
     from askfront.corpus.files import iter_corpus
     from askfront.corpus.loader import load_document
@@ -49,10 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from askfront.indexing.embeddings import OnnxEmbeddings, get_embeddings, get_tokenizer
 
     settings = Settings()
-    embeddings = get_embeddings(settings)  # the int8 export, made once if missing
+    embeddings = get_embeddings(embedding_spec(settings))  # the int8 export, made once if missing
     if not isinstance(embeddings, OnnxEmbeddings):
         raise SystemExit("Set ASKFRONT_EMBEDDING_BACKEND=onnx-int8 (the default) for this script.")
-    tokenizer = get_tokenizer(settings)
+    tokenizer = get_tokenizer(embedding_spec(settings))
     texts = [
         chunk.text
         for path in iter_corpus(args.corpus)[: args.articles]

@@ -104,10 +104,11 @@ def _contains_answer(text: str, answers: Sequence[str]) -> bool:
 
 
 def _count_tokens(texts: Sequence[str]) -> int:
+    from askfront.assistant import embedding_spec
     from askfront.core.config import Settings
     from askfront.indexing.embeddings import get_tokenizer
 
-    tok = get_tokenizer(Settings())
+    tok = get_tokenizer(embedding_spec(Settings()))
     total = 0
     for start in range(0, len(texts), 512):
         encs = tok.encode_batch(list(texts[start : start + 512]), add_special_tokens=False)
@@ -206,6 +207,7 @@ def _naive_queries(
 
 def worker_askfront_build(spec: Json) -> Json:
     """Full build of the base corpus, one-article incremental add, no-op re-sync."""
+    from askfront.assistant import embedding_spec, index_spec, store_spec
     from askfront.indexing.embeddings import get_embeddings
     from askfront.indexing.store import active_build
     from askfront.indexing.sync import sync
@@ -213,19 +215,19 @@ def worker_askfront_build(spec: Json) -> Json:
     settings = _settings(spec["corpus"], spec["index"])
     out: Json = {}
     t = _now()
-    emb = get_embeddings(settings)
+    emb = get_embeddings(embedding_spec(settings))
     emb.embed_documents(["warm up the model"])
     out["model_load_s"] = _now() - t
     out["rss_model_mb"] = _maxrss_mb()
 
     t, cpu = _now(), _cpu_s()
-    report = sync(settings, embeddings=emb)
+    report = sync(index_spec(settings), embeddings=emb)
     out["build_s"] = _now() - t
     out["build_cpu_s"] = _cpu_s() - cpu
     out["rss_build_mb"] = _maxrss_mb()
     out["build_failed_files"] = report.counts["failed"]
     out["files"] = report.counts["added"]
-    _, texts, _, _ = active_build(settings).docstore.all_chunk_texts()
+    _, texts, _, _ = active_build(store_spec(settings)).docstore.all_chunk_texts()
     out["chunks"] = len(texts)
     out["chunk_tokens"] = _count_tokens(texts)
 
@@ -240,11 +242,11 @@ def worker_askfront_build(spec: Json) -> Json:
         if i:
             target.unlink()
             t = _now()
-            sync(settings, embeddings=emb)
+            sync(index_spec(settings), embeddings=emb)
             deletes.append(_now() - t)
         shutil.copy(held_out, target)
         t = _now()
-        report = sync(settings, embeddings=emb)
+        report = sync(index_spec(settings), embeddings=emb)
         adds.append(_now() - t)
         out["incremental_counts"].append(report.counts)
         out["incremental_chunks"].append(report.chunks_embedded)
@@ -253,7 +255,7 @@ def worker_askfront_build(spec: Json) -> Json:
     out["delete_s"] = statistics.median(deletes) if deletes else None
 
     t = _now()
-    report = sync(settings, embeddings=emb)
+    report = sync(index_spec(settings), embeddings=emb)
     out["noop_s"] = _now() - t
     out["noop_chunks"] = report.chunks_embedded
     out["rss_end_mb"] = _maxrss_mb()
@@ -292,6 +294,7 @@ def worker_naive_build(spec: Json) -> Json:
 def worker_synthetic_build(spec: Json) -> Json:
     """Generate the synthetic corpus and write both pipelines' stores with the same vectors."""
     import synthetic
+    from askfront.assistant import embedding_spec
     from askfront.indexing.embeddings import get_embeddings
 
     settings = _settings(spec["corpus"], spec["index"])
@@ -305,7 +308,7 @@ def worker_synthetic_build(spec: Json) -> Json:
     out["chunks"] = corpus.n_chunks
     texts = [c.text for c in corpus.chunks()]
     out["chunk_tokens"] = _count_tokens(texts)
-    emb = get_embeddings(settings)
+    emb = get_embeddings(embedding_spec(settings))
     vectors, out["vectors"] = synthetic.make_vectors(
         texts, emb, spec["real_vectors"], spec["sigma"]
     )
@@ -316,12 +319,13 @@ def worker_synthetic_build(spec: Json) -> Json:
 
 def worker_askfront_query(spec: Json) -> Json:
     """A fresh process answering from an existing index: latency and peak memory."""
+    from askfront.assistant import embedding_spec
     from askfront.indexing.embeddings import get_embeddings
 
     settings = _settings(spec["corpus"], spec["index"])
     out: Json = {}
     t = _now()
-    emb = get_embeddings(settings)
+    emb = get_embeddings(embedding_spec(settings))
     emb.embed_query("warm up the model")
     out["model_load_s"] = _now() - t
     out["queries"] = _askfront_queries(settings, emb, spec["questions"], spec["warmup"])
@@ -346,6 +350,7 @@ def worker_naive_query(spec: Json) -> Json:
 
 def worker_throughput(spec: Json) -> Json:
     """Build throughput of one embedding profile/backend (set through ASKFRONT_* env)."""
+    from askfront.assistant import embedding_spec, index_spec, store_spec
     from askfront.core.config import Settings
     from askfront.indexing.embeddings import fingerprint, get_embeddings
     from askfront.indexing.store import active_build
@@ -360,23 +365,23 @@ def worker_throughput(spec: Json) -> Json:
         return out
     if fields:
         baseline = settings.model_copy(update={f: Settings.model_fields[f].default for f in fields})
-        if fingerprint(settings) == fingerprint(baseline):
+        if fingerprint(embedding_spec(settings)) == fingerprint(embedding_spec(baseline)):
             # Vectors of two models never share a fingerprint, so an equal one means the
             # setting changes nothing: it would measure the default model again.
             out["unsupported"] = f"{', '.join(fields)} does not change the embedding model"
             return out
     t = _now()
     try:
-        emb = get_embeddings(settings)
+        emb = get_embeddings(embedding_spec(settings))
         emb.embed_documents(["warm up the model"])
     except Exception as exc:  # report n/a with the reason instead of failing the whole run
         out["unsupported"] = f"{type(exc).__name__}: {exc}"[:300]
         return out
     out["model_load_s"] = _now() - t
     t = _now()
-    report = sync(settings, embeddings=emb)
+    report = sync(index_spec(settings), embeddings=emb)
     out["build_s"] = _now() - t
-    _, texts, _, _ = active_build(settings).docstore.all_chunk_texts()
+    _, texts, _, _ = active_build(store_spec(settings)).docstore.all_chunk_texts()
     out["chunks"] = len(texts)
     out["chunk_tokens"] = _count_tokens(texts)
     out["failed_files"] = report.counts["failed"]

@@ -39,7 +39,7 @@ def corpus_words(corpus: Path, known: set[str], min_count: int) -> list[str]:
 
 
 def evaluate(name: str, embeddings: Any, dataset: Path, work: Path) -> dict[str, Any]:
-    from askfront.assistant import Assistant
+    from askfront.assistant import Assistant, index_spec
     from askfront.core.config import Settings
     from askfront.evaluation.runner import run_eval
     from askfront.evaluation.testset import load_testset
@@ -48,7 +48,7 @@ def evaluate(name: str, embeddings: Any, dataset: Path, work: Path) -> dict[str,
     settings = Settings(
         corpus_dir=dataset / "corpus", index_dir=work / name, embedding_profile="fast"
     )
-    sync(settings, embeddings=embeddings)
+    sync(index_spec(settings), embeddings=embeddings)
     testset = load_testset(dataset / "testset.jsonl")
     result = run_eval(Assistant(settings, embeddings=embeddings), testset)
     return {k: result.metrics[k] for k in ("hit_at_1", "hit_at_5", "mrr", "accuracy")}
@@ -62,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from model2vec.distill import distill
 
+    from askfront.assistant import embedding_spec
     from askfront.core.config import Settings
     from askfront.indexing.embeddings import (
         STATIC_PCA_DIMS,
@@ -77,14 +78,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings(embedding_profile="fast", cache_dir=work / "cache")
 
         t = time.perf_counter()
-        default = static_model_dir(settings)  # askfront's own distillation, in a fresh cache
+        default = static_model_dir(
+            embedding_spec(settings)
+        )  # askfront's own distillation, in a fresh cache
         out["default"] = {"distill_s": round(time.perf_counter() - t, 1)}
 
-        known = set(get_tokenizer(settings).get_vocab())
+        known = set(get_tokenizer(embedding_spec(settings)).get_vocab())
         words = corpus_words(args.dataset / "corpus", known, args.min_count)
         t = time.perf_counter()
         model = distill(
-            model_name=str(model_path(settings)), vocabulary=words, pca_dims=STATIC_PCA_DIMS
+            model_name=str(model_path(embedding_spec(settings))),
+            vocabulary=words,
+            pca_dims=STATIC_PCA_DIMS,
         )
         model.save_pretrained(str(work / "vocab-model"))
         out["corpus_vocabulary"] = {

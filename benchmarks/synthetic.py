@@ -81,6 +81,7 @@ def generate(
 
     Deterministic for a given list of sources, target and seed.
     """
+    from askfront.assistant import embedding_spec
     from askfront.corpus.loader import load_document
     from askfront.indexing.chunking import chunk_document
     from askfront.indexing.embeddings import get_tokenizer
@@ -89,7 +90,7 @@ def generate(
     pool, dates = sentence_pool(sorted(sources))
     if not pool:
         raise ValueError("the source articles hold no sentences")
-    tokenizer = get_tokenizer(settings)
+    tokenizer = get_tokenizer(embedding_spec(settings))
     folder.mkdir(parents=True, exist_ok=True)
     corpus = SyntheticCorpus(folder)
     total = 0
@@ -161,14 +162,17 @@ def build_askfront_index(
     docstore, BM25 folder, state.json, manifest.json), minus the indexing-API record
     manager, which only incremental syncs read. Returns seconds per stage.
     """
+    from askfront.assistant import index_spec, store_spec
     from askfront.indexing import bm25
     from askfront.indexing.store import Build, activate, date_int
     from askfront.indexing.sync import build_key
 
     timings: dict[str, float] = {}
-    build = Build(settings, f"{settings.collection}-synthetic-{int(time.time() * 1000):x}")
+    build = Build(
+        store_spec(settings), f"{settings.collection}-synthetic-{int(time.time() * 1000):x}"
+    )
     build.dir.mkdir(parents=True, exist_ok=True)
-    build.write_state(key=build_key(settings), created_at=time.time(), synthetic=True)
+    build.write_state(key=build_key(index_spec(settings)), created_at=time.time(), synthetic=True)
 
     t = time.perf_counter()
     chunks = list(corpus.chunks())
@@ -207,7 +211,7 @@ def build_askfront_index(
     bm25.build(folder, ids, texts, sources, [date_int(d) for d in doc_dates])
     build.write_state(generation=1, bm25=folder.name, updated_at=time.time())
     timings["bm25_s"] = time.perf_counter() - t
-    activate(settings, build)
+    activate(store_spec(settings), build)
     build.close()
     return timings
 

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from langchain_core.embeddings import Embeddings
 
+from askfront.assistant import index_spec
 from askfront.core.config import Settings
 from conftest import DEFAULT_ARTICLE
 from netutil import free_port, serve_app
@@ -49,7 +50,7 @@ class LockHolder:
     """Another process holding the real index lock until `release()`."""
 
     SCRIPT = (
-        "import sys\nfrom pathlib import Path\nfrom askfront.indexing.sync import index_lock\n"
+        "import sys\nfrom pathlib import Path\nfrom askfront.indexing.lock import index_lock\n"
         "with index_lock(Path(sys.argv[1])):\n    print('held', flush=True)\n    sys.stdin.read()\n"
     )
 
@@ -111,7 +112,7 @@ def attack_server(
     for name in (DOOMED_FN, DOOMED_LOCK):
         (corpus / name).write_text(f"The {name} article is about zebras.\n", encoding="utf-8")
     settings = Settings(corpus_dir=corpus, index_dir=root / "index")
-    sync(settings, embeddings=real_embeddings)
+    sync(index_spec(settings), embeddings=real_embeddings)
     for name in [STALE_PART, *NOT_OURS]:
         (corpus / name).write_text("half an upload", encoding="utf-8")
     uploads = root / "uploads"

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from typing import Any
 
+from askfront.assistant import store_spec
 from askfront.core.config import Settings
 from askfront.indexing.store import active_build
 
@@ -48,7 +49,7 @@ def store_ids(settings: Settings) -> dict[str, set[str]]:
     """The chunk ids each store of the active build holds."""
     from langchain_classic.indexes import SQLRecordManager
 
-    build = active_build(settings)
+    build = active_build(store_spec(settings))
     with sqlite3.connect(build.dir / "docstore.sqlite3") as conn:
         docstore = {r[0] for r in conn.execute("SELECT id FROM chunks")}
     records = SQLRecordManager(build.name, db_url=build.record_manager_url())

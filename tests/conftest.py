@@ -15,6 +15,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 # --- core fixtures ---
 from langchain_core.embeddings import Embeddings
 
+from askfront.assistant import embedding_spec, index_spec
 from askfront.core.config import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -53,7 +54,7 @@ def real_embeddings() -> Embeddings:
     """The bundled all-MiniLM-L6-v2, loaded once per test session."""
     from askfront.indexing.embeddings import get_embeddings
 
-    return get_embeddings(Settings())
+    return get_embeddings(embedding_spec(Settings()))
 
 
 @pytest.fixture
@@ -84,7 +85,7 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory, real_embeddings: Embedd
     (root / "corpus").mkdir()
     shutil.copy(DEFAULT_ARTICLE, root / "corpus" / DEFAULT_ARTICLE.name)
     s = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
-    sync(s, embeddings=real_embeddings)
+    sync(index_spec(s), embeddings=real_embeddings)
     return s
 
 
@@ -100,7 +101,7 @@ import hashlib  # noqa: E402
 import re  # noqa: E402
 from collections.abc import Iterator, Sequence  # noqa: E402
 
-from askfront.assistant import Assistant, Progress  # noqa: E402
+from askfront.assistant import Assistant  # noqa: E402
 from askfront.core.types import (  # noqa: E402
     Answer,
     AnswerSentence,
@@ -109,6 +110,7 @@ from askfront.core.types import (  # noqa: E402
     DocumentRecord,
     FileReport,
     IndexReport,
+    Progress,
     Turn,
 )
 from attack_server import attack_server  # noqa: E402, F401 (issue 13's attack server)

@@ -24,9 +24,9 @@ import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from askfront.assistant import Assistant
+from askfront.assistant import Assistant, embedding_spec, index_spec, store_spec
 from askfront.core.config import Settings
-from askfront.core.errors import DocumentError
+from askfront.core.errors import DiskFullError, DocumentError
 from askfront.core.types import Document
 from askfront.indexing import sync as indexer
 from askfront.indexing.chunking import chunk_document
@@ -68,10 +68,12 @@ def test_an_error_on_a_nearly_full_disk_is_reported_as_itself(
     settings: Settings, real_embeddings: Embeddings, small_disk: Path
 ) -> None:
     settings = settings.model_copy(update={"index_dir": small_disk})
-    sync(settings, embeddings=real_embeddings)
+    sync(index_spec(settings), embeddings=real_embeddings)
     assert shutil.disk_usage(small_disk).free < 64 * 1024 * 1024
     # A damaged record manager: a real error that is not about space.
-    (active_build(settings).dir / "records.sqlite3").write_bytes(b"not a database" * 100)
+    (active_build(store_spec(settings)).dir / "records.sqlite3").write_bytes(
+        b"not a database" * 100
+    )
     (settings.corpus_dir / "bulletin-1.md").write_text(bulletin(1))
     proc = cli(settings, "index")
     assert proc.returncode == 1
@@ -88,7 +90,7 @@ def test_disk_full_is_said_only_for_a_full_disk(
 
     from askfront.indexing.store import DocStore
 
-    sync(settings, embeddings=real_embeddings)
+    sync(index_spec(settings), embeddings=real_embeddings)
     (settings.corpus_dir / "bulletin-1.md").write_text(bulletin(1))
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 1, 1))
@@ -99,12 +101,12 @@ def test_disk_full_is_said_only_for_a_full_disk(
 
     monkeypatch.setattr(DocStore, "put_document", put)
     with pytest.raises(indexer.AskfrontError) as info:
-        sync(settings, embeddings=real_embeddings)
-    assert not isinstance(info.value, indexer.DiskFullError)
+        sync(index_spec(settings), embeddings=real_embeddings)
+    assert not isinstance(info.value, DiskFullError)
     assert "Permission denied" in str(info.value) and "is full" not in str(info.value)
     failure[0] = OSError(errno.ENOSPC, "No space left on device")
-    with pytest.raises(indexer.DiskFullError, match="is full"):
-        sync(settings, embeddings=real_embeddings)
+    with pytest.raises(DiskFullError, match="is full"):
+        sync(index_spec(settings), embeddings=real_embeddings)
 
 
 # == Item 8: symlinks that leave the corpus ==========================================
@@ -131,7 +133,7 @@ def test_symlinks_out_of_the_corpus_are_reported_and_never_read(
         assert files[name]["status"] == "failed"
         assert "outside the corpus folder" in files[name]["reason"]
     assert files["inside.md"]["status"] == "unchanged"
-    with sqlite3.connect(active_build(settings).dir / "docstore.sqlite3") as conn:
+    with sqlite3.connect(active_build(store_spec(settings)).dir / "docstore.sqlite3") as conn:
         texts = " ".join(r[0] for r in conn.execute("SELECT text FROM chunks"))
         paths = {r[0] for r in conn.execute("SELECT path FROM documents")}
     assert "7341" not in texts and "Glimmerwick" not in texts
@@ -148,7 +150,7 @@ def test_the_time_limit_covers_chunking(settings: Settings) -> None:
     doc = Document(path="a.txt", text="One sentence here. " * 5000, sha256="0")
     from askfront.indexing.embeddings import get_tokenizer
 
-    tokenizer = get_tokenizer(settings)
+    tokenizer = get_tokenizer(embedding_spec(settings))
     with pytest.raises(DocumentError, match="timed out while chunking"):
         chunk_document(doc, tokenizer, 200, 0, deadline=time.monotonic() - 1)
     assert chunk_document(doc, tokenizer, 200, 0, deadline=time.monotonic() + 3600)
@@ -172,9 +174,9 @@ def test_a_file_that_chunks_too_long_fails_and_the_others_are_indexed(
     # ~3,000 sentences: two tokenizer batches; the first outlasts the time limit.
     (settings.corpus_dir / "long.txt").write_text("The bells rang at noon. " * 3000)
     (settings.corpus_dir / "bulletin-1.md").write_text(bulletin(1))
-    real = indexer.get_tokenizer(settings)
-    monkeypatch.setattr(indexer, "get_tokenizer", lambda s: _SlowTokenizer(real, 2.5))
-    report = sync(settings, embeddings=real_embeddings)
+    real = indexer.get_tokenizer(embedding_spec(settings))
+    monkeypatch.setattr(indexer, "get_tokenizer", lambda spec: _SlowTokenizer(real, 2.5))
+    report = sync(index_spec(settings), embeddings=real_embeddings)
     by_path = {f.path: f for f in report.files}
     assert by_path["long.txt"].status == "failed"
     assert (by_path["long.txt"].reason or "").startswith("timed out while chunking")
@@ -360,7 +362,7 @@ def test_a_fresh_ask_on_a_full_disk_still_searches_by_meaning(
         index_json(settings)
         assert not list(small_disk.glob("builds/*/docstore.sqlite3-shm"))
     else:
-        sync(settings, embeddings=real_embeddings)
+        sync(index_spec(settings), embeddings=real_embeddings)
     _fill(small_disk)
     # Words the article does not use, so keyword search alone would not find it.
     proc = cli(settings, "ask", "--json", LEGION)
@@ -374,16 +376,16 @@ def test_a_fresh_ask_on_a_full_disk_still_searches_by_meaning(
 def test_stored_vectors_search_by_meaning_and_honour_the_filters(
     settings: Settings, real_embeddings: Embeddings
 ) -> None:
-    from askfront.retrieval.hybrid.stored_vectors import StoredVectors
+    from askfront.retrieval.stored_vectors import StoredVectors
 
     for i in range(3):
         (settings.corpus_dir / f"bulletin-{i}.md").write_text(bulletin(i))
-    sync(settings, embeddings=real_embeddings)
-    stored = StoredVectors(active_build(settings).docstore)
-    assert len(stored) == len(active_build(settings).docstore.chunk_sources())
+    sync(index_spec(settings), embeddings=real_embeddings)
+    stored = StoredVectors(active_build(store_spec(settings)).docstore)
+    assert len(stored) == len(active_build(store_spec(settings)).docstore.chunk_sources())
     qvec = np.asarray(real_embeddings.embed_query(LEGION), dtype=np.float32)
     top = stored.query(qvec, 3, set(), 0, 0)["ids"][0]
-    sources = active_build(settings).docstore.chunk_sources()
+    sources = active_build(store_spec(settings)).docstore.chunk_sources()
     assert sources[top[0]] == DEFAULT_ARTICLE.name
     only = stored.query(qvec, 3, {"bulletin-1.md"}, 0, 0)["ids"][0]
     assert only and {sources[c] for c in only} == {"bulletin-1.md"}

@@ -17,7 +17,7 @@ import sys
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from askfront.assistant import Assistant
+from askfront.assistant import Assistant, index_spec, store_spec
 from askfront.core.config import Settings
 from askfront.indexing.store import active_build
 from askfront.indexing.sync import sync
@@ -69,7 +69,7 @@ def test_kill_at_each_stage_of_a_sync_is_repaired_by_the_next_run(
     rerun = index_json(settings)
 
     ids = assert_stores_agree(settings)
-    with sqlite3.connect(active_build(settings).dir / "docstore.sqlite3") as conn:
+    with sqlite3.connect(active_build(store_spec(settings)).dir / "docstore.sqlite3") as conn:
         sources = {r[0] for r in conn.execute("SELECT DISTINCT source FROM chunks")}
     assert sources == {p.name for p in settings.corpus_dir.iterdir()}
     assert len(ids) >= 50
@@ -97,7 +97,7 @@ def test_kill_during_a_delete_only_sync_is_repaired_by_the_next_run(
     index_json(settings)
 
     ids = assert_stores_agree(settings)
-    build = active_build(settings)
+    build = active_build(store_spec(settings))
     with sqlite3.connect(build.dir / "docstore.sqlite3") as conn:
         (n,) = conn.execute("SELECT COUNT(*) FROM chunks WHERE source < 'bulletin-10'").fetchone()
     assert n == 0 and ids
@@ -115,13 +115,13 @@ def test_a_repair_restores_vectors_missing_from_chroma(
     after Chroma lost a write), repaired by re-embedding it from the docstore."""
     for i in range(4):
         (settings.corpus_dir / f"bulletin-{i}.md").write_text(bulletin(i))
-    sync(settings, embeddings=real_embeddings)
-    build = active_build(settings)
+    sync(index_spec(settings), embeddings=real_embeddings)
+    build = active_build(store_spec(settings))
     lost = build.docstore.chunk_ids("bulletin-2.md")
     build.collection().delete(ids=lost)
     build.write_state(pending=True)  # what an interrupted sync leaves
 
-    report = sync(settings, embeddings=real_embeddings)
+    report = sync(index_spec(settings), embeddings=real_embeddings)
     assert report.repaired and "re-embedded" in report.repaired
     assert_stores_agree(settings)
     answer = Assistant(settings, embeddings=real_embeddings).ask(
@@ -134,7 +134,7 @@ def test_a_no_op_sync_does_not_open_chroma(
     settings: Settings, real_embeddings: Embeddings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The consistency checks of a sync with nothing to do stay cheap: two SQLite reads."""
-    sync(settings, embeddings=real_embeddings)
+    sync(index_spec(settings), embeddings=real_embeddings)
     from askfront.indexing.store import Build
 
     def no_chroma(self: Build) -> None:
@@ -142,5 +142,5 @@ def test_a_no_op_sync_does_not_open_chroma(
 
     monkeypatch.setattr(Build, "collection", no_chroma)
     monkeypatch.setattr(Build, "vectorstore", no_chroma)
-    report = sync(settings, embeddings=real_embeddings)
+    report = sync(index_spec(settings), embeddings=real_embeddings)
     assert report.counts["unchanged"] == 1 and report.repaired is None

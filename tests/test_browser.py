@@ -16,9 +16,9 @@ import pytest
 from langchain_core.embeddings import Embeddings
 
 from askfront.answering.base import REFUSAL_TEXT
-from askfront.assistant import Progress
+from askfront.assistant import index_spec
 from askfront.core.config import Settings
-from askfront.core.types import IndexReport
+from askfront.core.types import IndexReport, Progress
 from conftest import CHROMIUM, DEFAULT_ARTICLE, REPO, FakeAssistant
 from netutil import free_port as _free_port
 from netutil import serve_app
@@ -57,7 +57,7 @@ def server(
     shutil.copy(DEFAULT_ARTICLE, corpus / DEFAULT_ARTICLE.name)
     (corpus / HOSTILE_NAME).write_text(HOSTILE_TEXT, encoding="utf-8")
     settings = Settings(corpus_dir=corpus, index_dir=root / "index")
-    sync(settings, embeddings=real_embeddings)
+    sync(index_spec(settings), embeddings=real_embeddings)
 
     with serve_app(settings, root) as app:
         yield {"url": app.url, "corpus": corpus, "root": root, "log": app.log}

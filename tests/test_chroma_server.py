@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from askfront.assistant import Assistant
+from askfront.assistant import Assistant, index_spec
 from askfront.core.config import Settings
 from askfront.core.errors import StoreUnavailableError
 from askfront.indexing.sync import sync
@@ -58,7 +58,7 @@ def test_index_and_answer_through_chroma_server(
     settings: Settings, chroma_server: int, real_embeddings
 ) -> None:  # type: ignore[no-untyped-def]
     server = settings.model_copy(update={"chroma_mode": "server", "chroma_port": chroma_server})
-    report = sync(server, embeddings=real_embeddings)
+    report = sync(index_spec(server), embeddings=real_embeddings)
     assert report.counts["added"] == 1
     assert not (server.index_dir / "chroma").exists()  # vectors live on the server
     answer = Assistant(server, embeddings=real_embeddings).ask(
@@ -71,14 +71,14 @@ def test_index_and_answer_through_chroma_server(
 def test_unreachable_server_is_a_clear_error(settings: Settings, real_embeddings) -> None:  # type: ignore[no-untyped-def]
     server = settings.model_copy(update={"chroma_mode": "server", "chroma_port": _free_port()})
     with pytest.raises(StoreUnavailableError, match="chroma run"):
-        sync(server, embeddings=real_embeddings)
+        sync(index_spec(server), embeddings=real_embeddings)
 
 
 def test_server_going_down_degrades_to_keyword_search(  # type: ignore[no-untyped-def]
     settings: Settings, chroma_server: int, real_embeddings, request: pytest.FixtureRequest
 ) -> None:
     server = settings.model_copy(update={"chroma_mode": "server", "chroma_port": chroma_server})
-    sync(server, embeddings=real_embeddings)
+    sync(index_spec(server), embeddings=real_embeddings)
     assistant = Assistant(server, embeddings=real_embeddings)
     assert assistant.ask("Who is Ramchandra Khadka?").notice is None
     # Stop the server: answers keep coming, from BM25, with a notice.

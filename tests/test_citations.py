@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from langchain_core.embeddings import Embeddings
 
+from askfront.assistant import embedding_spec
 from askfront.core.config import Settings
 from askfront.core.errors import ConfigError
 from askfront.core.types import Passage
@@ -347,7 +348,7 @@ def test_calibration_examples_with_real_model(real_embeddings: Embeddings) -> No
     """The thresholds' calibration set: every faithful claim passes, at most one of the
     unsupported ones slips through (lexical + cosine cannot judge entailment)."""
     doc = load_document(DEFAULT_ARTICLE, DEFAULT_ARTICLE.parent)
-    chunks = chunk_document(doc, get_tokenizer(Settings()), 200)
+    chunks = chunk_document(doc, get_tokenizer(embedding_spec(Settings())), 200)
     passages = [Passage(chunk=c, title=doc.title, date=doc.date) for c in chunks]
     text = ""
     for claim, anchor, _ in CALIBRATION:

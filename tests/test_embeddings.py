@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
 
+from askfront.assistant import embedding_spec
 from askfront.core.config import Settings
 from askfront.core.errors import ConfigError
 from askfront.indexing.embeddings import (
@@ -38,7 +39,7 @@ QUERIES = {
 
 @pytest.fixture(scope="module")
 def torch_embeddings() -> Embeddings:
-    return get_embeddings(Settings(embedding_backend="torch"))
+    return get_embeddings(embedding_spec(Settings(embedding_backend="torch")))
 
 
 @pytest.mark.e2e
@@ -80,21 +81,25 @@ def test_text_past_the_token_limit_is_truncated_not_rejected(real_embeddings: Em
 
 def test_backend_is_part_of_the_fingerprint() -> None:
     onnx, fp32 = Settings(), Settings(embedding_backend="torch")
-    assert fingerprint(onnx) != fingerprint(fp32)
-    assert "int8" in fingerprint(onnx) and "int8" not in fingerprint(fp32)
+    assert fingerprint(embedding_spec(onnx)) != fingerprint(embedding_spec(fp32))
+    assert "int8" in fingerprint(embedding_spec(onnx)) and "int8" not in fingerprint(
+        embedding_spec(fp32)
+    )
     # The fast profile ignores the backend: its vectors come from the static model.
     fast = Settings(embedding_profile="fast")
-    assert fingerprint(fast) == fingerprint(fast.model_copy(update={"embedding_backend": "torch"}))
+    assert fingerprint(embedding_spec(fast)) == fingerprint(
+        embedding_spec(fast.model_copy(update={"embedding_backend": "torch"}))
+    )
 
 
 @pytest.mark.e2e
 def test_export_is_made_once_and_reused(real_embeddings: Embeddings) -> None:
     settings = Settings()  # the export real_embeddings already made
-    made = onnx_model_file(settings)
+    made = onnx_model_file(embedding_spec(settings))
     assert made.name == ONNX_FILE and made.is_file()
     assert (made.parent / "tokenizer.json").is_file()
     stamp = made.stat().st_mtime_ns
-    assert onnx_model_file(settings) == made and made.stat().st_mtime_ns == stamp
+    assert onnx_model_file(embedding_spec(settings)) == made and made.stat().st_mtime_ns == stamp
     assert not list(made.parent.parent.glob(".onnx-*"))  # no scratch folder left behind
 
 
@@ -107,7 +112,7 @@ def test_a_model_without_mean_pooling_names_the_torch_backend(tmp_path: Path) ->
     pooling.write_text(json.dumps(conf))
     settings = Settings(embedding_model=model, cache_dir=tmp_path / "cache")
     with pytest.raises(ConfigError, match="ASKFRONT_EMBEDDING_BACKEND=torch"):
-        onnx_model_file(settings)
+        onnx_model_file(embedding_spec(settings))
     assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())
 
 
@@ -133,4 +138,4 @@ def test_an_unwritable_cache_dir_names_the_setting(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     settings = Settings(cache_dir=blocker / "cache")
     with pytest.raises(ConfigError, match="ASKFRONT_CACHE_DIR"):
-        onnx_model_file(settings)
+        onnx_model_file(embedding_spec(settings))

@@ -24,6 +24,7 @@ from askfront.answering.extractive.question import answer_type
 from askfront.answering.extractive.sentence import sentence_info
 from askfront.answering.extractive.terms import rarity, stems
 from askfront.answering.followup import resolve_query
+from askfront.assistant import embedding_spec
 from askfront.core.config import Settings
 from askfront.core.text import content_terms, normalize_text
 from askfront.core.types import Answer, Chunk, Document, Passage, Turn
@@ -44,7 +45,9 @@ class Corpus:
             title=str(post["title"]),
             date=str(post["date"]),
         )
-        self.chunks: list[Chunk] = chunk_document(self.doc, get_tokenizer(Settings()), 200)
+        self.chunks: list[Chunk] = chunk_document(
+            self.doc, get_tokenizer(embedding_spec(Settings())), 200
+        )
         self.bm25 = bm25s.BM25()
         self.bm25.index([content_terms(c.text) for c in self.chunks], show_progress=False)
 

@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from askfront.assistant import Assistant
+from askfront.assistant import Assistant, index_spec, store_spec
 from askfront.core.config import Settings
 from askfront.core.errors import IndexLockedError, IndexNotFoundError
+from askfront.indexing.lock import index_lock
 from askfront.indexing.store import active_build
-from askfront.indexing.sync import index_lock, sync
+from askfront.indexing.sync import sync
 from askfront.retrieval.hybrid import SearchOptions
 
 pytestmark = pytest.mark.e2e
@@ -43,35 +44,35 @@ def _texts(settings: Settings, embeddings, query: str) -> str:  # type: ignore[n
 
 
 def test_incremental_add_edit_delete(settings: Settings, counting_embeddings) -> None:  # type: ignore[no-untyped-def]
-    first = sync(settings, embeddings=counting_embeddings)
+    first = sync(index_spec(settings), embeddings=counting_embeddings)
     assert first.counts["added"] == 1 and first.full_rebuild
     n_first = counting_embeddings.documents
     assert n_first == first.chunks_embedded > 0
 
     # Same corpus again: nothing is embedded.
-    again = sync(settings, embeddings=counting_embeddings)
+    again = sync(index_spec(settings), embeddings=counting_embeddings)
     assert again.counts == {"added": 0, "updated": 0, "deleted": 0, "unchanged": 1, "failed": 0}
     assert counting_embeddings.documents == n_first
 
     # One new file: only its chunks are embedded, and the report says 1 added.
     (settings.corpus_dir / "zorblatt.md").write_text(ZORBLATT)
-    added = sync(settings, embeddings=counting_embeddings)
+    added = sync(index_spec(settings), embeddings=counting_embeddings)
     assert added.counts["added"] == 1 and added.counts["unchanged"] == 1
     assert counting_embeddings.documents - n_first == added.chunks_embedded == 1
     assert _sources(settings, counting_embeddings, "Zorblatt Festival visitors")[0] == "zorblatt.md"
 
     # Editing replaces the old chunks: the new fact is found, the old one is gone.
     (settings.corpus_dir / "zorblatt.md").write_text(ZORBLATT.replace("4,000", "7,500"))
-    edited = sync(settings, embeddings=counting_embeddings)
+    edited = sync(index_spec(settings), embeddings=counting_embeddings)
     assert edited.counts["updated"] == 1
     text = _texts(settings, counting_embeddings, "How many visitors did Zorblatt draw?")
     assert "7,500" in text and "4,000" not in text
-    build = active_build(settings)
+    build = active_build(store_spec(settings))
     assert build.collection().count() == len(build.docstore.all_chunk_texts()[0])
 
     # Deleting a file drops its chunks.
     (settings.corpus_dir / "zorblatt.md").unlink()
-    deleted = sync(settings, embeddings=counting_embeddings)
+    deleted = sync(index_spec(settings), embeddings=counting_embeddings)
     assert deleted.counts["deleted"] == 1
     assert "zorblatt.md" not in _sources(settings, counting_embeddings, "Zorblatt Festival")
     assert build.collection().count() == first.chunks_embedded
@@ -86,22 +87,22 @@ def test_bad_files_are_reported_and_good_ones_searchable(
         b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\ntrunc"
     )
     (settings.corpus_dir / "zorblatt.md").write_text(ZORBLATT)
-    report = sync(settings, embeddings=real_embeddings)
+    report = sync(index_spec(settings), embeddings=real_embeddings)
     failed = {f.path: f.reason for f in report.files if f.status == "failed"}
     assert set(failed) == {"binary.txt", "empty.md", "broken.pdf"}
     assert all(reason for reason in failed.values())
     assert report.counts["added"] == 2
     assert _sources(settings, real_embeddings, "Zorblatt Festival")[0] == "zorblatt.md"
     # An unchanged bad file is reported again, not re-read silently.
-    again = sync(settings, embeddings=real_embeddings)
+    again = sync(index_spec(settings), embeddings=real_embeddings)
     assert again.counts["failed"] == 3 and again.chunks_embedded == 0
 
 
 def test_failed_update_keeps_previous_version(settings: Settings, real_embeddings) -> None:  # type: ignore[no-untyped-def]
     (settings.corpus_dir / "zorblatt.md").write_text(ZORBLATT)
-    sync(settings, embeddings=real_embeddings)
+    sync(index_spec(settings), embeddings=real_embeddings)
     (settings.corpus_dir / "zorblatt.md").write_bytes(b"")  # the file gets truncated
-    report = sync(settings, embeddings=real_embeddings)
+    report = sync(index_spec(settings), embeddings=real_embeddings)
     assert report.counts["failed"] == 1
     assert _sources(settings, real_embeddings, "Zorblatt Festival visitors")[0] == "zorblatt.md"
     rows = {d.path: d for d in Assistant(settings, embeddings=real_embeddings).documents()}
@@ -109,12 +110,12 @@ def test_failed_update_keeps_previous_version(settings: Settings, real_embedding
 
 
 def test_changing_chunk_settings_forces_full_rebuild(settings: Settings, real_embeddings) -> None:  # type: ignore[no-untyped-def]
-    sync(settings, embeddings=real_embeddings)
-    old = active_build(settings).name
+    sync(index_spec(settings), embeddings=real_embeddings)
+    old = active_build(store_spec(settings)).name
     smaller = settings.model_copy(update={"chunk_tokens": 64})
-    report = sync(smaller, embeddings=real_embeddings)
+    report = sync(index_spec(smaller), embeddings=real_embeddings)
     assert report.full_rebuild and "chunk settings" in (report.rebuild_reason or "")
-    new = active_build(smaller)
+    new = active_build(store_spec(smaller))
     assert new.name != old
     assert not (settings.index_dir / "builds" / old).exists()
     assert max(c for c in (r.chunks for r in new.docstore.rows())) > 11
@@ -127,7 +128,7 @@ def test_no_index_gives_actionable_error(settings: Settings) -> None:
 
 def test_second_rebuild_is_refused_while_one_runs(settings: Settings, real_embeddings) -> None:  # type: ignore[no-untyped-def]
     with index_lock(settings.index_dir), pytest.raises(IndexLockedError, match="Another rebuild"):
-        sync(settings, embeddings=real_embeddings)
+        sync(index_spec(settings), embeddings=real_embeddings)
     # And from a second process, through the CLI: a clear message, a non-zero exit.
     with index_lock(settings.index_dir):
         proc = subprocess.run(
@@ -151,7 +152,7 @@ def _article(i: int) -> str:
 def test_sigkill_during_rebuild_then_search_and_rebuild(
     settings: Settings, real_embeddings
 ) -> None:  # type: ignore[no-untyped-def]
-    sync(settings, embeddings=real_embeddings)
+    sync(index_spec(settings), embeddings=real_embeddings)
     for i in range(64):
         (settings.corpus_dir / f"bulletin-{i:02d}.md").write_text(_article(i))
     env = {**os.environ, "ASKFRONT_CORPUS_DIR": str(settings.corpus_dir),
@@ -160,7 +161,7 @@ def test_sigkill_during_rebuild_then_search_and_rebuild(
         [sys.executable, "-m", "askfront.cli", "index"], env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    docstore = active_build(settings).dir / "docstore.sqlite3"
+    docstore = active_build(store_spec(settings)).dir / "docstore.sqlite3"
     deadline = time.monotonic() + 240
     try:
         # Kill once the first batch of new files is written, mid-rebuild.
@@ -181,10 +182,10 @@ def test_sigkill_during_rebuild_then_search_and_rebuild(
     answer = assistant.ask("How many Nepalis have gone to Ukraine's battlefields?")
     assert "200" in answer.text
     # The next run completes, and everything is searchable exactly once.
-    report = sync(settings, embeddings=real_embeddings)
+    report = sync(index_spec(settings), embeddings=real_embeddings)
     assert report.counts["failed"] == 0
     assert len(assistant.documents()) == 65
-    build = active_build(settings)
+    build = active_build(store_spec(settings))
     assert build.collection().count() == len(build.docstore.all_chunk_texts()[0])
     assert _sources(settings, real_embeddings, "lanterns in Vell63")[0] == "bulletin-63.md"
 
@@ -217,10 +218,10 @@ def test_docstore_keeps_a_copy_of_each_vector(
 ) -> None:
     import numpy as np
 
-    sync(settings, embeddings=real_embeddings)
+    sync(index_spec(settings), embeddings=real_embeddings)
     (settings.corpus_dir / "zorblatt.md").write_text(ZORBLATT)
-    sync(settings, embeddings=real_embeddings)
-    build = active_build(settings)
+    sync(index_spec(settings), embeddings=real_embeddings)
+    build = active_build(store_spec(settings))
     ids = build.docstore.all_chunk_texts()[0]
     copies = build.docstore.vectors(ids)
     assert set(copies) == set(ids)
@@ -230,7 +231,7 @@ def test_docstore_keeps_a_copy_of_each_vector(
 
     zorblatt = build.docstore.chunk_ids("zorblatt.md")
     (settings.corpus_dir / "zorblatt.md").unlink()
-    sync(settings, embeddings=real_embeddings)
+    sync(index_spec(settings), embeddings=real_embeddings)
     assert build.docstore.vectors(zorblatt) == {}
 
 
@@ -240,7 +241,7 @@ def test_keyword_only_hits_are_scored_without_chroma(
     """A BM25-only hit gets its dense score from the docstore's copy, not a Chroma get()."""
     import numpy as np
 
-    sync(settings, embeddings=real_embeddings)
+    sync(index_spec(settings), embeddings=real_embeddings)
     retriever = Assistant(settings, embeddings=real_embeddings).retriever()
     collection = type(retriever.collection)
 
@@ -271,8 +272,8 @@ def test_keyword_only_hits_without_a_stored_vector_are_scored_from_chroma(
 
     import numpy as np
 
-    sync(settings, embeddings=real_embeddings)
-    build = active_build(settings)
+    sync(index_spec(settings), embeddings=real_embeddings)
+    build = active_build(store_spec(settings))
     with sqlite3.connect(build.dir / "docstore.sqlite3") as conn:
         conn.execute("DELETE FROM chunk_vectors")
     retriever = Assistant(settings, embeddings=real_embeddings).retriever()

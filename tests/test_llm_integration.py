@@ -17,7 +17,7 @@ from askfront.answering.extractive import ExtractiveAnswerer
 from askfront.answering.llm import LLMAnswerer
 from askfront.answering.local import LocalChatModel, find_smollm2_gguf
 from askfront.answering.registry import get_answerer
-from askfront.assistant import backend_options
+from askfront.assistant import backend_options, embedding_spec
 from askfront.core.config import Settings
 from askfront.core.text import content_terms
 from askfront.core.types import Answer, Document, Passage
@@ -48,7 +48,7 @@ def article() -> tuple[Document, list[Passage]]:
     """The default article, chunked; the two chunks sharing most terms with QUESTION
     (a short prompt keeps prompt processing on the CPU quick)."""
     doc = load_document(DEFAULT_ARTICLE, DEFAULT_ARTICLE.parent)
-    chunks = chunk_document(doc, get_tokenizer(Settings()), 200)
+    chunks = chunk_document(doc, get_tokenizer(embedding_spec(Settings())), 200)
     wanted = set(content_terms(QUESTION))
     ranked = sorted(chunks, key=lambda c: -len(wanted & set(content_terms(c.text))))
     return doc, [Passage(chunk=c, title=doc.title, date=doc.date, rank=i + 1)

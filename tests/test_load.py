@@ -23,7 +23,7 @@ from types import ModuleType
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from askfront.assistant import Assistant
+from askfront.assistant import Assistant, index_spec
 from askfront.core.config import Settings
 from conftest import DEFAULT_ARTICLE, REPO
 from netutil import serve_app
@@ -61,7 +61,7 @@ def app(tmp_path_factory: pytest.TempPathFactory, real_embeddings: Embeddings) -
     (root / "corpus").mkdir()
     shutil.copy(DEFAULT_ARTICLE, root / "corpus" / DEFAULT_ARTICLE.name)
     settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
-    sync(settings, embeddings=real_embeddings)
+    sync(index_spec(settings), embeddings=real_embeddings)
     with serve_app(settings, root) as proc:
         yield App(proc.url, settings, proc.env, proc.log)
 

@@ -30,14 +30,15 @@ from pypdf import PdfReader, PdfWriter
 from askfront.answering import prompt as P
 from askfront.answering.extractive import ExtractiveAnswerer
 from askfront.answering.llm import LLMAnswerer
-from askfront.assistant import EMPTY_QUESTION, Assistant
+from askfront.assistant import Assistant, index_spec, store_spec
 from askfront.core.config import Settings
-from askfront.core.errors import DocumentError, IndexWriteError
+from askfront.core.errors import DiskFullError, DocumentError, IndexWriteError
+from askfront.core.question import EMPTY_QUESTION
 from askfront.core.types import Answer, IndexReport
 from askfront.corpus.files import safe_corpus_path
 from askfront.indexing import sync as indexer
 from askfront.indexing.store import DocStore, active_build
-from askfront.indexing.sync import DiskFullError, sync
+from askfront.indexing.sync import sync
 from askfront.retrieval.hybrid import Retriever, SearchOptions
 from conftest import DEFAULT_ARTICLE, REPO
 from netutil import free_port as _free_port
@@ -138,7 +139,7 @@ def bad_corpus(
     (root / "corpus").mkdir()
     _write_bad_corpus(root / "corpus")
     settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
-    report = sync(settings, embeddings=real_embeddings)
+    report = sync(index_spec(settings), embeddings=real_embeddings)
     return settings, report, Assistant(settings, embeddings=real_embeddings)
 
 
@@ -180,7 +181,7 @@ def test_zero_width_and_bidi_characters_survive_into_exact_citations(bad_corpus:
 
 def test_ten_thousand_line_paragraph_is_chunked_with_exact_offsets(bad_corpus: Any) -> None:
     settings, report, _ = bad_corpus
-    store = active_build(settings).docstore
+    store = active_build(store_spec(settings)).docstore
     doc = store.document("paragraph.txt")
     assert doc is not None and doc.text == PARAGRAPH
     chunks = sorted(store.chunks(store.chunk_ids("paragraph.txt")).values(), key=lambda c: c.index)
@@ -213,7 +214,10 @@ def test_a_hanging_loader_times_out_and_the_other_files_are_indexed(
 
     monkeypatch.setattr(askfront.corpus.loader, "load_document", load)
     try:
-        report = sync(settings.model_copy(update={"file_timeout": 1.0}), embeddings=real_embeddings)
+        report = sync(
+            index_spec(settings.model_copy(update={"file_timeout": 1.0})),
+            embeddings=real_embeddings,
+        )
     finally:
         release.set()
     got = {f.path: (f.status, f.reason) for f in report.files}
@@ -230,7 +234,9 @@ def test_fifty_megabyte_file_is_rejected_by_the_size_limit(
     line = "The quick brown fox jumps over the lazy dog near the river bank.\n"
     with (settings.corpus_dir / "huge.txt").open("w", encoding="utf-8") as f:
         f.write(line * (50 * 1024 * 1024 // len(line) + 1))
-    report = sync(settings.model_copy(update={"max_file_mb": 10}), embeddings=real_embeddings)
+    report = sync(
+        index_spec(settings.model_copy(update={"max_file_mb": 10})), embeddings=real_embeddings
+    )
     got = {f.path: f for f in report.files}
     assert got["huge.txt"].status == "failed"
     assert got["huge.txt"].reason == "file too large (50.0 MB > limit 10.0 MB)"
@@ -368,7 +374,7 @@ def hostile_assistant(
     shutil.copy(DEFAULT_ARTICLE, root / "corpus" / DEFAULT_ARTICLE.name)
     (root / "corpus" / HOSTILE_NAME).write_text(HOSTILE, encoding="utf-8")
     settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
-    sync(settings, embeddings=real_embeddings)
+    sync(index_spec(settings), embeddings=real_embeddings)
     return Assistant(settings, embeddings=real_embeddings)
 
 
@@ -472,8 +478,8 @@ def test_hostile_upload_names_stay_inside_the_corpus(
 def test_disk_full_midway_is_a_clear_error_and_a_later_sync_completes(
     settings: Settings, counting_embeddings: Any, monkeypatch: pytest.MonkeyPatch, full: bool
 ) -> None:
-    sync(settings, embeddings=counting_embeddings)
-    before = active_build(settings).name
+    sync(index_spec(settings), embeddings=counting_embeddings)
+    before = active_build(store_spec(settings)).name
     for i in range(6):
         (settings.corpus_dir / f"bulletin-{i}.md").write_text(_bulletin(i))
     monkeypatch.setattr(indexer, "FILES_PER_BATCH", 2)
@@ -488,23 +494,23 @@ def test_disk_full_midway_is_a_clear_error_and_a_later_sync_completes(
 
     monkeypatch.setattr(DocStore, "put_document", put)
     with pytest.raises(DiskFullError) as info:
-        sync(settings, full=full, embeddings=counting_embeddings)
+        sync(index_spec(settings), full=full, embeddings=counting_embeddings)
     message = str(info.value)
     assert message.startswith(f"The disk holding {settings.index_dir}/ is full (")
     assert "No space left on device" in message and "ASKFRONT_INDEX_DIR" in message
     # The index built before is intact and still answers.
-    assert active_build(settings).name == before
+    assert active_build(store_spec(settings)).name == before
     answer = Assistant(settings, embeddings=counting_embeddings).ask(LEGION)
     assert "20,000" in answer.text and answer.notice is None
 
     monkeypatch.setattr(DocStore, "put_document", real_put)  # space freed
     embedded_before = counting_embeddings.documents
-    report = sync(settings, full=full, embeddings=counting_embeddings)
+    report = sync(index_spec(settings), full=full, embeddings=counting_embeddings)
     assert report.counts["failed"] == 0
     assistant = Assistant(settings, embeddings=counting_embeddings)
     assert {r.status for r in assistant.documents()} == {"indexed"}
     assert len(assistant.documents()) == 7
-    build = active_build(settings)
+    build = active_build(store_spec(settings))
     assert build.collection().count() == len(build.docstore.all_chunk_texts()[0])
     assert [p.name for p in (settings.index_dir / "builds").iterdir()] == [build.name]
     if not full:
@@ -548,7 +554,7 @@ def test_disk_full_on_a_real_small_disk(
     settings: Settings, real_embeddings: Embeddings, small_disk: Path
 ) -> None:
     settings = settings.model_copy(update={"index_dir": small_disk})
-    sync(settings, embeddings=real_embeddings)
+    sync(index_spec(settings), embeddings=real_embeddings)
     serving = Assistant(settings, embeddings=real_embeddings)  # like the web chat's process
     assert "20,000" in serving.ask(LEGION).text
     _resize(small_disk, _used_kb(small_disk) + 256)  # room for a few chunks, not 30 files
@@ -557,7 +563,7 @@ def test_disk_full_on_a_real_small_disk(
     # Chroma says so ("database or disk is full"), or only "Error in compaction: ...": then
     # the message gives Chroma's error and the free space, and does not claim a full disk.
     with pytest.raises((DiskFullError, IndexWriteError)) as info:
-        sync(settings, embeddings=real_embeddings)
+        sync(index_spec(settings), embeddings=real_embeddings)
     if isinstance(info.value, DiskFullError):
         assert str(info.value).startswith(f"The disk holding {small_disk}/ is full")
     else:
@@ -579,11 +585,11 @@ def test_disk_full_on_a_real_small_disk(
 
     _resize(small_disk, 64 * 1024)  # space freed
     # In the same process (the web chat's Rebuild button): Chroma used to hang here.
-    report = sync(settings, embeddings=real_embeddings)
+    report = sync(index_spec(settings), embeddings=real_embeddings)
     assert (
         report.counts["failed"] == 0 and report.counts["added"] + report.counts["unchanged"] == 31
     )
-    build = active_build(settings)
+    build = active_build(store_spec(settings))
     assert len(build.docstore.rows()) == 31
     assert build.collection().count() == len(build.docstore.all_chunk_texts()[0])
     answer = serving.ask("How many lanterns did Vell7 count?")
@@ -594,7 +600,7 @@ def test_rebuild_switching_builds_mid_search_does_not_degrade_the_answer(
     settings: Settings, real_embeddings: Embeddings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A full rebuild deletes the build it replaced; a search running on it searches again."""
-    sync(settings, embeddings=real_embeddings)
+    sync(index_spec(settings), embeddings=real_embeddings)
     assistant = Assistant(settings, embeddings=real_embeddings)
     expected = assistant.ask(LEGION)
     real_search = Retriever.search
@@ -602,7 +608,7 @@ def test_rebuild_switching_builds_mid_search_does_not_degrade_the_answer(
 
     def search(self: Retriever, query: str, options: SearchOptions) -> Any:
         if not rebuilt:  # the rebuild finishes while this search runs on the old build
-            rebuilt.append(sync(settings, full=True, embeddings=real_embeddings))
+            rebuilt.append(sync(index_spec(settings), full=True, embeddings=real_embeddings))
         return real_search(self, query, options)
 
     monkeypatch.setattr(Retriever, "search", search)

@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict, Unpack
+from typing import TYPE_CHECKING, Unpack
 
 from askfront.core.config import Settings
-from askfront.core.errors import AskfrontError, IndexLockedError, IndexNotFoundError
-from askfront.core.history import bound_history, scrub
-from askfront.core.types import Answer, Document, DocumentRecord, IndexReport, Passage, Turn
+from askfront.core.errors import IndexNotFoundError
+from askfront.core.history import bound_history, history_notice
+from askfront.core.question import clean_question, question_problem
+from askfront.core.types import (
+    Answer,
+    AskOptions,
+    Document,
+    DocumentRecord,
+    IndexReport,
+    Passage,
+    Progress,
+    Turn,
+)
+from askfront.retrieval.active import ActiveRetriever
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -23,29 +33,14 @@ if TYPE_CHECKING:
     from askfront.answering.base import Answerer
     from askfront.answering.kinds import Intent
     from askfront.answering.registry import BackendOptions
+    from askfront.answering.router import KindRouter
     from askfront.grounding.nli import EntailmentScorer
-    from askfront.retrieval.hybrid import Retriever, SearchOptions, SearchResult
+    from askfront.indexing.embeddings import EmbeddingSpec
+    from askfront.indexing.store import StoreSpec
+    from askfront.indexing.sync import IndexSpec
+    from askfront.retrieval.hybrid import Retriever
 
 logger = logging.getLogger(__name__)
-
-
-class AskOptions(TypedDict, total=False):
-    """Per-question overrides of the settings (the web chat's settings panel)."""
-
-    top_k: int | None
-    hybrid: bool | None
-    sources: Sequence[str] | None
-    date_from: str | None
-    date_to: str | None
-    mode: str | None
-
-
-# Progress callback: (stage description, done, total).
-Progress = Callable[[str, int, int], None]
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-EMPTY_QUESTION = "Please type a question about the articles."
-_SWAP_RETRIES = 2  # searches redone when full rebuilds switch builds mid-search
 
 
 class Assistant:
@@ -62,11 +57,14 @@ class Assistant:
         embeddings: Embeddings | None = None,
     ) -> None:
         self.settings = settings or Settings()
+        self.index = index_spec(self.settings)  # where the corpus and the index live
         self._embeddings = embeddings
-        self._retriever: Retriever | None = None
+        self._search = ActiveRetriever(
+            self.index.store, lambda: self.embeddings, reranker_model=self.settings.reranker_model
+        )
         self._lock = threading.RLock()
         self._answerers: dict[str, Answerer] = {}
-        self._kind_answerers: dict[str, KindAnswerer] | None = None
+        self._router: KindRouter | None = None
 
     # -- components (loaded lazily: `askfront ask --help` must stay instant) --------------
     @property
@@ -74,7 +72,7 @@ class Assistant:
         if self._embeddings is None:
             from askfront.indexing.embeddings import get_embeddings
 
-            self._embeddings = get_embeddings(self.settings)
+            self._embeddings = get_embeddings(self.index.embedding)
         return self._embeddings
 
     def retriever(self) -> Retriever:
@@ -83,21 +81,7 @@ class Assistant:
         Raises:
             IndexNotFoundError: if there is no index yet.
         """
-        from askfront.indexing.store import active_build
-        from askfront.retrieval.hybrid import Retriever
-
-        build = active_build(self.settings)
-        generation = build.state().get("generation")
-        with self._lock:
-            current = self._retriever
-            if (
-                current is None
-                or current.build.name != build.name
-                or current.generation != generation
-            ):
-                current = Retriever(self.settings, build, self.embeddings)
-                self._retriever = current
-            return current
+        return self._search.current()
 
     def answerer(self, mode: str | None = None) -> Answerer:
         """The answer backend for `mode` (default: the `llm` setting), built once."""
@@ -126,23 +110,17 @@ class Assistant:
     ) -> tuple[KindAnswerer, Intent] | None:
         """The answerer of the question's kind (askfront.answering.kinds), for questions
         about the collection and overviews; None for fact questions, which `answerer` gets."""
-        from askfront.answering.kinds import classify
-
-        intent = classify(question, history)
         with self._lock:
-            if self._kind_answerers is None:
+            if self._router is None:
                 from askfront.answering.collection import CollectionAnswerer
                 from askfront.answering.overview import OverviewAnswerer
+                from askfront.answering.router import KindRouter
 
-                built = [
-                    CollectionAnswerer(self),
-                    OverviewAnswerer(self, max_sentences=self.settings.max_answer_sentences),
-                ]
-                self._kind_answerers = {a.kind: a for a in built}
-            routed = self._kind_answerers.get(intent.kind)
-        if routed is None or (routed.defers_to_generative and answerer.generative):
-            return None
-        return routed, intent
+                max_sentences = self.settings.max_answer_sentences
+                self._router = KindRouter(
+                    [CollectionAnswerer(self), OverviewAnswerer(self, max_sentences=max_sentences)]
+                )
+        return self._router.route(question, history, answerer)
 
     def modes(self) -> list[str]:
         """Answer modes the UI may offer: "extractive" plus the configured LLM backend."""
@@ -180,14 +158,14 @@ class Assistant:
         mode: str | None = None,
     ) -> Iterator[str | Answer]:
         """Like ask(), but yields text deltas as they come, then the final Answer last."""
-        from askfront.retrieval.hybrid import SearchOptions, SearchResult
+        from askfront.retrieval.base import SearchOptions, SearchResult
 
         started = time.perf_counter()
         problem = self._check_question(question)
         if problem:
             yield problem
             return
-        question = _clean_question(question)
+        question = clean_question(question)
         history, dropped = bound_history(
             history,
             max_turns=self.settings.max_history_turns,
@@ -215,7 +193,7 @@ class Assistant:
             timings["condense_ms"] = _ms(t)
         t = time.perf_counter()
         if query:
-            result = self._search(query, options)
+            result = self._search.search(query, options)
         else:
             self.retriever()  # no index: the IndexNotFoundError a search would raise
             result = SearchResult([])
@@ -238,45 +216,15 @@ class Assistant:
         final.timings = {**timings, **final.timings}
         final.query = query or None  # None: no search (a listing of the whole collection)
         final.passages = result.passages
-        left_out = _history_notice(len(history), dropped) if dropped else None
+        left_out = history_notice(len(history), dropped) if dropped else None
         if result.notice or left_out:
             final.notice = " ".join(filter(None, [result.notice, left_out, final.notice]))
         yield final
 
-    def _search(self, query: str, options: SearchOptions) -> SearchResult:
-        """Search the active build. A full rebuild that switches builds mid-search deletes
-        the build being searched (its vectors, then its files), which would fail the search
-        or quietly degrade it; then the search runs again on the new build."""
-        for attempt in range(_SWAP_RETRIES + 1):
-            seen = _active_name(self.settings)
-            try:
-                result = self.retriever().search(query, options)
-            except Exception:
-                if attempt < _SWAP_RETRIES and _active_name(self.settings) != seen:
-                    continue
-                raise
-            if attempt < _SWAP_RETRIES and _active_name(self.settings) != seen:
-                logger.info("The index switched builds during a search; searching again")
-                continue
-            return result
-        raise AssertionError("unreachable: the last attempt returns or raises")
-
     def _check_question(self, question: object) -> Answer | None:
         """A refused Answer for a question that cannot be asked, else None."""
-        limit = self.settings.max_question_chars
-        if not isinstance(question, str | None):  # e.g. a number sent to the /ask API
-            msg = f"The question must be text, not {type(question).__name__}."
-            return Answer(text=msg, refused=True, notice=msg)
-        question = _clean_question(question or "")
-        if not question:
-            return Answer(text=EMPTY_QUESTION, refused=True, notice=EMPTY_QUESTION)
-        if len(question) > limit:
-            msg = (
-                f"The question is {len(question):,} characters long; the limit is {limit:,}. "
-                "Shorten it, or raise ASKFRONT_MAX_QUESTION_CHARS."
-            )
-            return Answer(text=msg, refused=True, notice=msg)
-        return None
+        problem = question_problem(question, self.settings.max_question_chars)
+        return Answer(text=problem, refused=True, notice=problem) if problem else None
 
     def _standalone(self, question: str, history: Sequence[Turn], answerer: Answerer) -> str:
         """The query retrieval uses: an LLM condenses follow-ups; without one, a
@@ -298,7 +246,7 @@ class Assistant:
         from askfront.indexing.store import active_build
 
         try:
-            return active_build(self.settings).docstore.document(source)
+            return active_build(self.index.store).docstore.document(source)
         except IndexNotFoundError:
             return None
 
@@ -306,18 +254,15 @@ class Assistant:
         """Every chunk of one indexed article, in order, as Passages (what collection
         answers and overviews cite); [] when it is not indexed."""
         try:
-            store = self.retriever().build.docstore
+            return self.retriever().build.docstore.passages_of(source)
         except IndexNotFoundError:
             return []
-        chunks = store.chunks(store.chunk_ids(source))
-        title, date = store.doc_meta([source]).get(source, (None, None))
-        return [Passage(c, title, date) for c in sorted(chunks.values(), key=lambda c: c.index)]
 
     def documents(self) -> list[DocumentRecord]:
         from askfront.indexing.store import active_build
 
         try:
-            rows = active_build(self.settings).docstore.rows()
+            rows = active_build(self.index.store).docstore.rows()
         except IndexNotFoundError:
             return []
         return [
@@ -335,11 +280,11 @@ class Assistant:
         """
         from askfront.indexing.sync import sync
 
+        # The model is loaded only if there is something to embed (a no-op sync needs none).
         report = sync(
-            self.settings, full=full, progress=progress, embeddings=self.embeddings, wait=wait
+            self.index, full=full, progress=progress, embeddings=self._embeddings, wait=wait
         )
-        with self._lock:
-            self._retriever = None  # the next ask loads the new build
+        self._search.forget()  # the next ask loads the new build
         return report
 
     def delete_document(self, source: str) -> IndexReport:
@@ -353,18 +298,48 @@ class Assistant:
             AskfrontError: if `source` is not a file inside the corpus folder.
             IndexLockedError: if another rebuild is running; nothing was deleted.
         """
-        from askfront.indexing.sync import index_lock
+        from askfront.indexing.sync import remove_source
 
-        root = self.settings.corpus_dir.resolve()
-        path = (root / source).resolve()
-        if root not in path.parents or not path.is_file():
-            raise AskfrontError(f"{source!r} is not a file in {self.settings.corpus_dir}/.")
-        try:
-            with index_lock(self.settings.index_dir):
-                path.unlink()
-        except IndexLockedError as exc:
-            raise IndexLockedError(f"{source} was not deleted. {exc}") from None
+        remove_source(self.index, source)
         return self.reindex(wait=True)
+
+
+# -- components from the settings: the one place that reads them ---------------------------
+def embedding_spec(settings: Settings) -> EmbeddingSpec:
+    """Which embedding model the ASKFRONT_EMBEDDING_* settings ask for."""
+    from askfront.indexing.embeddings import EmbeddingSpec
+
+    return EmbeddingSpec(
+        model=settings.embedding_model,
+        profile=settings.embedding_profile,
+        backend=settings.embedding_backend,
+        batch_size=settings.embedding_batch_size,
+        cache_dir=settings.cache_dir,
+    )
+
+
+def store_spec(settings: Settings) -> StoreSpec:
+    """Where the index lives: its folder and its vectors (embedded Chroma or a server)."""
+    from askfront.indexing.chroma import ChromaSpec
+    from askfront.indexing.store import StoreSpec
+
+    chroma = ChromaSpec(settings.chroma_mode, settings.chroma_host, settings.chroma_port)
+    return StoreSpec(settings.index_dir, settings.collection, chroma)
+
+
+def index_spec(settings: Settings) -> IndexSpec:
+    """What `askfront index` reads and writes, and its per-file limits."""
+    from askfront.indexing.sync import IndexSpec
+
+    return IndexSpec(
+        corpus_dir=settings.corpus_dir,
+        store=store_spec(settings),
+        embedding=embedding_spec(settings),
+        chunk_tokens=settings.chunk_tokens,
+        chunk_overlap_tokens=settings.chunk_overlap_tokens,
+        max_file_bytes=int(settings.max_file_mb * 1024 * 1024),
+        file_timeout=settings.file_timeout,
+    )
 
 
 def backend_options(settings: Settings) -> BackendOptions:
@@ -390,24 +365,6 @@ def _nli(path: Path) -> EntailmentScorer:
     from askfront.grounding.nli import CrossEncoderNLI
 
     return CrossEncoderNLI(path.expanduser().resolve())
-
-
-def _active_name(settings: Settings) -> str | None:
-    """The active build's name from manifest.json (None when there is no index)."""
-    from askfront.indexing.store import MANIFEST, read_json
-
-    return (read_json(settings.index_dir / MANIFEST) or {}).get("active")
-
-
-def _clean_question(question: str) -> str:
-    return _CONTROL.sub(" ", scrub(question)).strip()
-
-
-def _history_notice(kept: int, dropped: int) -> str:
-    return (
-        f"Only the last {kept} turns of the conversation were used ({dropped} earlier ones "
-        "left out; ASKFRONT_MAX_HISTORY_TURNS and ASKFRONT_MAX_HISTORY_CHARS set the limits)."
-    )
 
 
 def _ms(start: float) -> float:

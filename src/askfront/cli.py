@@ -98,10 +98,10 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]
 
 def run_index(settings: Settings, *, full: bool, as_json: bool, quiet: bool = False) -> IndexReport:
     """Sync the index and print the per-file report (shared by `index` and `eval`)."""
-    from askfront.indexing.sync import sync
+    from askfront.assistant import Assistant
 
     with _progress(err.is_terminal and not as_json) as progress:
-        report = sync(settings, full=full, progress=progress)
+        report = Assistant(settings).reindex(full=full, progress=progress)
     if as_json:
         print(to_json(_report_json(report)))
     elif not quiet:

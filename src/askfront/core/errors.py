@@ -43,5 +43,9 @@ class QuestionError(AskfrontError):
     """The question cannot be answered as asked (empty, too long, ...)."""
 
 
+class DiskFullError(AskfrontError):
+    """The index could not be written because its disk is full."""
+
+
 class IndexWriteError(AskfrontError):
     """A sync failed for a reason askfront has no more specific message for."""

