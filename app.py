@@ -14,9 +14,9 @@ from askfront.core.errors import AskfrontError
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        from askfront.web import app as ui
+        from askfront.web.serve import serve
 
-        ui.serve(Settings())
+        serve(Settings())
     except (AskfrontError, ValidationError) as exc:  # a message to act on, not a traceback
         print(f"askfront: {exc}", file=sys.stderr)
         return 2

@@ -83,10 +83,10 @@ def test_a_long_conversation_keeps_its_latest_turns(seed_assistant: Assistant) -
 
 
 def test_the_web_chat_session_keeps_only_the_turns_it_sends(fake_assistant: FakeAssistant) -> None:
-    from askfront.web import app as ui
+    from askfront.web.chat import WebChat
 
     settings = fake_assistant.settings.model_copy(update={"max_history_turns": 4})
-    chat = ui.WebChat(fake_assistant, settings)
+    chat = WebChat(fake_assistant, settings)
     state = None
     for _ in range(3):
         *_, (_, _, state, _) = chat.respond(LEGION, [], state)
@@ -298,14 +298,14 @@ def test_a_partial_upload_left_by_a_killed_server_is_removed_at_start(
 def test_a_failed_save_leaves_no_partial_file(
     fake_assistant: FakeAssistant, tmp_path: Path
 ) -> None:
-    from askfront.web import app as ui
+    from askfront.web.chat import WebChat
 
     upload = tmp_path / "article.md"
     upload.write_text("# An article\n", encoding="utf-8")
     corpus = fake_assistant.settings.corpus_dir
     (corpus / "article.md").mkdir()  # a folder in the way: the save's rename fails
     (corpus / "article.md" / "inside.txt").write_text("x", encoding="utf-8")
-    status = ui.WebChat(fake_assistant, fake_assistant.settings).save_uploads([str(upload)])
+    status = WebChat(fake_assistant, fake_assistant.settings).save_uploads([str(upload)])
     assert "article.md was not saved" in status
     assert [p.name for p in corpus.iterdir() if p.name.endswith(".part")] == []
 
@@ -317,7 +317,8 @@ def upload_server(
 ) -> Iterator[Callable[..., tuple[str, Path]]]:
     """Starts the real Gradio app over a FakeAssistant with the given settings; returns its
     URL and its upload folder (GRADIO_TEMP_DIR)."""
-    from askfront.web import app as ui
+    from askfront.web.app import build_app
+    from askfront.web.serve import launch_options
 
     apps: list[Any] = []
 
@@ -326,9 +327,9 @@ def upload_server(
         monkeypatch.setenv("GRADIO_TEMP_DIR", str(folder))
         live = settings.model_copy(update={"port": free_port(), **overrides})
         assistant = FakeAssistant(live)
-        app = ui.build_app(assistant, live)
+        app = build_app(assistant, live)
         apps.append(app)
-        _, url, _ = app.launch(prevent_thread_lock=True, quiet=True, **ui.launch_options(live))
+        _, url, _ = app.launch(prevent_thread_lock=True, quiet=True, **launch_options(live))
         return url, folder
 
     yield start

@@ -220,14 +220,15 @@ class GatedAssistant(FakeAssistant):
 @pytest.fixture
 def gated(settings: Settings, chromium: Any) -> Iterator[tuple[GatedAssistant, Any]]:
     """A GatedAssistant served in-process, and a page on it."""
-    from askfront.web import app as ui
+    from askfront.web.app import build_app
+    from askfront.web.serve import launch_options
 
     assistant = GatedAssistant(settings)
     assistant.reindex()
     assistant.gate = threading.Event()
     live = settings.model_copy(update={"port": _free_port()})
-    app = ui.build_app(assistant, live)
-    _, url, _ = app.launch(prevent_thread_lock=True, quiet=True, **ui.launch_options(live))
+    app = build_app(assistant, live)
+    _, url, _ = app.launch(prevent_thread_lock=True, quiet=True, **launch_options(live))
     context = chromium.new_context(viewport={"width": 1400, "height": 1000})
     pg = context.new_page()
     pg.set_default_timeout(WAIT_MS)

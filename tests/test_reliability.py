@@ -281,12 +281,13 @@ def test_bad_questions_through_the_assistant(seed_assistant: Assistant, kind: st
 
 @pytest.fixture(scope="module")
 def live_api(seed_assistant: Assistant) -> Iterator[str]:
-    """The real web chat (ui.build_app over the seed index) on a free loopback port."""
-    from askfront.web import app as ui
+    """The real web chat (build_app over the seed index) on a free loopback port."""
+    from askfront.web.app import build_app
+    from askfront.web.serve import launch_options
 
     settings = seed_assistant.settings.model_copy(update={"port": _free_port()})
-    app = ui.build_app(seed_assistant, settings)
-    _, url, _ = app.launch(prevent_thread_lock=True, quiet=True, **ui.launch_options(settings))
+    app = build_app(seed_assistant, settings)
+    _, url, _ = app.launch(prevent_thread_lock=True, quiet=True, **launch_options(settings))
     try:
         yield url
     finally:
@@ -439,7 +440,7 @@ def test_hostile_upload_names_stay_inside_the_corpus(
     """Names as a browser could send them, through Gradio's upload route and the handler."""
     import httpx
 
-    from askfront.web import app as ui
+    from askfront.web.chat import WebChat
 
     names = ["../../escape.md", "../x.md", "/etc/passwd", "a\x00.md", "..\\..\\win.md", ".."]
     uploaded: list[str] = []
@@ -453,7 +454,7 @@ def test_hostile_upload_names_stay_inside_the_corpus(
         uploaded += response.json()
     corpus = tmp_path / "deep" / "er" / "corpus"
     corpus.mkdir(parents=True)
-    chat = ui.WebChat(seed_assistant, seed_assistant.settings.model_copy(
+    chat = WebChat(seed_assistant, seed_assistant.settings.model_copy(
         update={"corpus_dir": corpus}))  # fmt: skip
     with pytest.warns(UserWarning, match="was not saved"):
         status = chat.save_uploads(uploaded)

@@ -342,7 +342,7 @@ def serve(
     settings = _settings(
         corpus_dir=corpus, index_dir=index_dir, host=host, port=port, allow_public=allow_public
     )
-    from askfront.web.app import serve as serve_ui
+    from askfront.web.serve import serve as serve_ui
 
     with _user_errors():
         serve_ui(settings)

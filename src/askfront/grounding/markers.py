@@ -8,6 +8,7 @@ are read one by one. Every module that reads or writes markers uses these functi
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from askfront.core.text import split_sentences
 
@@ -39,6 +40,12 @@ def parse_markers(text: str) -> list[int]:
             if n not in out:
                 out.append(n)
     return out
+
+
+def iter_markers(text: str) -> Iterator[tuple[int, int, list[int]]]:
+    """(start, end, cited numbers) of every marker in `text`, in order."""
+    for m in MARKER.finditer(text):
+        yield m.start(), m.end(), _expand(m.group(1))
 
 
 def _expand(body: str) -> list[int]:
