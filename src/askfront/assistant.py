@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import re
@@ -9,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack, cast
 
 from askfront.config import Settings
 from askfront.errors import AskfrontError, IndexNotFoundError
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
     from askfront.answering.base import Answerer
+    from askfront.answering.extractive.hops import SecondHop
     from askfront.answering.registry import BackendOptions
     from askfront.grounding.nli import EntailmentScorer
     from askfront.retrieval import Retriever, SearchOptions, SearchResult
@@ -181,6 +183,12 @@ class Assistant:
         result = self._search(query, options)
         timings.update(result.timings)
         timings["retrieve_ms"] = _ms(t)
+        if getattr(answerer, "wants_second_hop", False):
+            t = time.perf_counter()
+            result = self._second_hop(
+                cast("SecondHop", answerer), question, history, result, options
+            )
+            timings["hop_ms"] = _ms(t)
 
         t = time.perf_counter()
         final: Answer | None = None
@@ -219,6 +227,30 @@ class Assistant:
                 continue
             return result
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _second_hop(
+        self,
+        answerer: SecondHop,
+        question: str,
+        history: Sequence[Turn],
+        first: SearchResult,
+        options: SearchOptions,
+    ) -> SearchResult:
+        """The searches the answerer asks for after reading the first hop's passages (a
+        name the question does not have, each of two compared names), their new passages
+        appended after the first hop's: its ranking, which evaluation scores, stays."""
+        passages = list(first.passages)
+        seen = {p.chunk.id for p in passages}
+        notice = first.notice
+        for query in answerer.hop_queries(question, first.passages, history):
+            found = self._search(query, options)
+            notice = notice or found.notice
+            for p in found.passages:
+                if p.chunk.id not in seen:
+                    seen.add(p.chunk.id)
+                    p.rank = len(passages) + 1
+                    passages.append(p)
+        return dataclasses.replace(first, passages=passages, notice=notice)
 
     def _check_question(self, question: str) -> Answer | None:
         limit = self.settings.max_question_chars

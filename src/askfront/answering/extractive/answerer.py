@@ -25,24 +25,20 @@ from askfront.answering.extractive.calibration import (
     FILLER_WEIGHT,
     LEAD_SENTENCES,
     NUMBER_NAME_WEIGHT,
-    REPEAT_PENALTY,
-    SHORT_PENALTY,
-    W_CONTEXT,
-    W_COVERAGE,
-    W_DENSITY,
     W_LEAD,
     W_RANK,
     W_SALIENCE,
-    W_TYPE,
     Thresholds,
 )
-from askfront.answering.extractive.question import analyze_question
+from askfront.answering.extractive.hops import Link, bridge_query, links
+from askfront.answering.extractive.question import Question, analyze_question
 from askfront.answering.extractive.sentence import (
     Candidate,
     is_focused,
     name_salience,
     offered_answers,
     sentence_info,
+    sentence_score,
     type_score_of,
 )
 from askfront.answering.extractive.terms import Matcher, jaccard, local_idf, rarity, span_density
@@ -62,10 +58,18 @@ class Analysis:
     candidates: list[Candidate] = field(default_factory=list)
     informative: int = 0  # question terms that are not boilerplate
     missing_names: list[str] = field(default_factory=list)
+    question: Question | None = None
+    match: Matcher | None = None  # question terms against the candidates' vocabulary
+    informative_terms: frozenset[str] = frozenset()
+    passage_terms: list[frozenset[str]] = field(default_factory=list)  # per passage
+    name_share: Callable[[frozenset[str]], float] = lambda terms: 1.0
+    links: dict[int, Link] = field(default_factory=dict)  # id(candidate) -> hops.links
+    # The candidates as decided: each one, or its linked version when that scores higher.
+    pool: list[Candidate] = field(default_factory=list)
 
     @property
     def best(self) -> Candidate | None:
-        admissible = [c for c in self.candidates if c.admissible]
+        admissible = [c for c in self.pool or self.candidates if c.admissible]
         return max(admissible, key=lambda c: c.score) if admissible else None
 
     def features(self) -> dict[str, Any]:
@@ -91,6 +95,8 @@ class ExtractiveAnswerer(Answerer):
     """
 
     name = "extractive"
+    # Capability: reads the first hop's passages and asks for more searches (hops.py).
+    wants_second_hop = True
 
     def __init__(
         self,
@@ -115,6 +121,13 @@ class ExtractiveAnswerer(Answerer):
         from askfront.answering.followup import resolve_query
 
         return resolve_query(question, history)
+
+    def hop_queries(
+        self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()
+    ) -> list[str]:
+        """The second hop's searches: the names the best first-hop sentences add."""
+        query = bridge_query(self.analyze(question, passages, history))
+        return [query] if query else []
 
     # -- scoring --------------------------------------------------------------------------
     def analyze(
@@ -142,7 +155,9 @@ class ExtractiveAnswerer(Answerer):
         weights = {t: role * idf(t) * rarity(q.forms.get(t, t)) for t, role in q.weights.items()}
         total = sum(weights.values())
         informative = {t for t, role in q.weights.items() if role > FILLER_WEIGHT}
-        analysis = Analysis(q.qtype, weights, q.names, candidates, informative=len(informative))
+        analysis = Analysis(
+            q.qtype, weights, q.names, candidates, informative=len(informative), question=q
+        )
         if not candidates or total <= 0:
             analysis.missing_names = list(q.names.values())
             return analysis
@@ -152,6 +167,7 @@ class ExtractiveAnswerer(Answerer):
                        for t in q.names}  # fmt: skip
         name_total = sum(name_weight.values())
         match = Matcher(weights, frozenset().union(*(c.info.term_set for c in candidates)))
+        analysis.match = match
 
         def name_share(terms: frozenset[str]) -> float:
             if name_total <= 0:
@@ -162,14 +178,18 @@ class ExtractiveAnswerer(Answerer):
         known = frozenset().union(*(c.info.names for c in candidates))
         salience = name_salience(q, candidates, known)
         found: set[str] = set()
+        analysis.name_share = name_share
+        analysis.informative_terms = frozenset(informative)
         for i, group in enumerate(by_passage):
             passage_terms = frozenset().union(*(c.info.term_set for c in group))
+            analysis.passage_terms.append(passage_terms)
             found |= {t for t in q.names if match(t, passage_terms)}
             name_cov = name_share(passage_terms)
             for j, c in enumerate(group):
                 near = c.info.term_set.union(
                     *(n.info.term_set for n in group[max(0, j - 1) : j + 2])
                 )
+                c.near = near
                 own = {t: match(t, c.info.term_set) for t in weights}
                 near_match = {t: match(t, near) for t in weights}
                 c.coverage = sum(weights[t] * m for t, m in own.items()) / total
@@ -183,28 +203,42 @@ class ExtractiveAnswerer(Answerer):
                 c.offers = offered_answers(q, c, lowered, known)
                 c.density = span_density(c.info.terms, {t for t, m in own.items() if m})
                 c.novelty = sum(1 for t in c.info.term_set if t not in match.related)
-                c.score = (
-                    W_COVERAGE * c.coverage
-                    + W_CONTEXT * c.context
-                    + W_TYPE * c.type_score
-                    + W_DENSITY * c.density
-                    + W_RANK / (1 + i)
+                c.prior = (
+                    W_RANK / (1 + i)
                     + (W_LEAD if passages[i].chunk.index == 0 and j < LEAD_SENTENCES else 0.0)
                     + W_SALIENCE * salience.get(id(c), 0.0)
                 )
-                if c.novelty == 0 and c.type_score == 0:
-                    c.score *= REPEAT_PENALTY
-                if c.info.n_words < 4:
-                    c.score *= SHORT_PENALTY
+                c.score = sentence_score(c)
         analysis.missing_names = [w for t, w in q.names.items() if t not in found]
+        analysis.links = links(analysis, passages)
         return analysis
 
     def decide(self, analysis: Analysis) -> list[Candidate]:
         """Mark the admissible sentences under these thresholds; return those to quote
-        (best first). Empty means refuse."""
-        for c in analysis.candidates:
+        (best first; a linked sentence is quoted after the sentence it is linked by).
+        Empty means refuse."""
+        analysis.pool = [self._linked(c, analysis) for c in analysis.candidates]
+        for c in analysis.pool:
             c.admissible = self._admissible(c, analysis)
         return self._select(analysis)
+
+    def _linked(self, c: Candidate, analysis: Analysis) -> Candidate:
+        """`c` scored with what it matches together with the first-hop sentence linking
+        to it (hops.links), discounted, if that beats `c` alone; else `c`."""
+        link = analysis.links.get(id(c))
+        if link is None:
+            return c
+        linked = replace(
+            c,
+            coverage=max(c.coverage, link.coverage),
+            context=max(c.context, link.coverage),
+            name_coverage=max(c.name_coverage, link.name_coverage),
+            matched=max(c.matched, link.matched),
+            focused=c.focused or link.focused,
+            via=link.first,
+        )
+        linked.score = self.thresholds.chain_discount * sentence_score(linked)
+        return linked if linked.score > c.score else c
 
     def _admissible(self, c: Candidate, a: Analysis) -> bool:
         """Whether sentence `c` may be quoted as an answer to the analyzed question."""
@@ -244,7 +278,7 @@ class ExtractiveAnswerer(Answerer):
         if not chosen:
             return self._refusal(analysis, passages)
         citations, sentences, parts = [], [], []
-        for n, c in enumerate(chosen, start=1):
+        for n, c in enumerate(_in_quote_order(chosen), start=1):
             citations.append(_cite(n, passages[c.passage], c, c.score))
             sentences.append(AnswerSentence(c.text, [n], supported=True, support_score=c.score))
             parts.append(f"{c.text} [{n}]")
@@ -275,14 +309,17 @@ class ExtractiveAnswerer(Answerer):
         chosen = [best]
         floor = best.score * self.thresholds.second_sentence_ratio
         ranked = sorted(
-            (c for c in analysis.candidates if c.admissible and c is not best),
+            (c for c in analysis.pool if c.admissible and c is not best),
             key=lambda c: -c.score,
         )
         offered = set(best.offers)
         for c in ranked:
-            if len(chosen) >= self.max_sentences or c.score < floor:
+            if _quotes(chosen) >= self.max_sentences or c.score < floor:
                 break
-            if any(jaccard(c.info.term_set, o.info.term_set) >= DUPLICATE_JACCARD for o in chosen):
+            if _quotes([*chosen, c]) > self.max_sentences:
+                continue
+            if any(_same(c, o) or jaccard(c.info.term_set, o.info.term_set) >= DUPLICATE_JACCARD
+                   for o in chosen):  # fmt: skip
                 continue
             # For a question asking for a name or a number, a further sentence must offer
             # another possible answer: if the best sentence's answer is wrong, a sentence
@@ -312,6 +349,27 @@ class ExtractiveAnswerer(Answerer):
             mode="extractive",
             passages=list(passages),
         )
+
+
+def _same(a: Candidate, b: Candidate) -> bool:
+    """The same sentence (a linked candidate is a scored copy of the sentence)."""
+    return a.passage == b.passage and a.start == b.start
+
+
+def _quotes(chosen: Sequence[Candidate]) -> int:
+    """How many sentences quoting `chosen` takes: a linked one brings the sentence that
+    links to it, unless that is quoted anyway."""
+    return len(_in_quote_order(chosen))
+
+
+def _in_quote_order(chosen: Sequence[Candidate]) -> list[Candidate]:
+    """`chosen` with each linking sentence placed just before the one it links to."""
+    out: list[Candidate] = []
+    for c in chosen:
+        for q in (c.via, c) if c.via is not None else (c,):
+            if not any(_same(q, o) for o in out):
+                out.append(q)
+    return out
 
 
 def _cite(n: int, p: Passage, c: Candidate, score: float) -> Citation:

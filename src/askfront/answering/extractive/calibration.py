@@ -66,6 +66,16 @@ REPEAT_PENALTY = 0.5  # factor for a sentence that adds nothing to the question
 SHORT_PENALTY = 0.7  # factor for fragments under 4 words (headings, bylines)
 
 
+# Multi-hop questions (hops.py). The second hop searches the names new to the question in
+# the BRIDGE_SENTENCES best-matching sentences, at most BRIDGE_NAMES of them; a chain pairs
+# one of the CHAIN_FIRSTS best-matching sentences with a sentence about one of its names.
+BRIDGE_SENTENCES, BRIDGE_NAMES, CHAIN_FIRSTS = 3, 3, 5
+MIN_GAIN = 0.2  # coverage a linked sentence must add to the first (unless it adds the type)
+CHAIN_DISCOUNT = 0.9
+"""A linked sentence (hops.links) scores this share of what a sentence matching as much of
+the question alone would."""
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """The refusal thresholds; the defaults are the calibrated module constants."""
@@ -77,3 +87,4 @@ class Thresholds:
     dense_support: float = DENSE_SUPPORT
     dense_name_relax: float = DENSE_NAME_RELAX
     second_sentence_ratio: float = SECOND_SENTENCE_RATIO
+    chain_discount: float = CHAIN_DISCOUNT

@@ -9,6 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from askfront.answering.extractive.calibration import (
+    REPEAT_PENALTY,
+    SHORT_PENALTY,
+    W_CONTEXT,
+    W_COVERAGE,
+    W_DENSITY,
+    W_TYPE,
+)
 from askfront.answering.extractive.question import Question
 from askfront.answering.extractive.terms import Matcher, stems, word_stems
 from askfront.answering.followup import proper_words
@@ -172,7 +180,7 @@ def type_score_of(
 # --- candidates and the decision ---------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class Candidate:
     """One sentence of a retrieved passage, with the features the decision reads."""
 
@@ -191,5 +199,25 @@ class Candidate:
     focused: bool = True  # the attribute asked about (if any) is next to a name asked of
     dense: float | None = None  # the passage's cosine similarity to the query
     offers: frozenset[str] = frozenset()  # possible answers it holds: new names, numbers
+    near: frozenset[str] = frozenset()  # its terms and its neighbours' in the passage
+    prior: float = 0.0  # the score's parts that do not depend on the question's terms
+    via: Candidate | None = None  # the first-hop sentence a linked copy is scored with
     score: float = 0.0
     admissible: bool = False
+
+
+def sentence_score(c: Candidate) -> float:
+    """A sentence's score: a weighted sum of its features, with penalties for repeats and
+    fragments."""
+    score = (
+        W_COVERAGE * c.coverage
+        + W_CONTEXT * c.context
+        + W_TYPE * c.type_score
+        + W_DENSITY * c.density
+        + c.prior
+    )
+    if c.novelty == 0 and c.type_score == 0:
+        score *= REPEAT_PENALTY
+    if c.info.n_words < 4:
+        score *= SHORT_PENALTY
+    return score
