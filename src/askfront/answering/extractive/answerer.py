@@ -31,7 +31,7 @@ from askfront.answering.extractive.calibration import (
     Thresholds,
 )
 from askfront.answering.extractive.hops import Link, bridge_query, links
-from askfront.answering.extractive.question import Question, analyze_question
+from askfront.answering.extractive.question import UNTYPED, Question, analyze_question
 from askfront.answering.extractive.sentence import (
     Candidate,
     is_focused,
@@ -254,14 +254,15 @@ class ExtractiveAnswerer(Answerer):
             return False
         # A "how many" question is not answered by a sentence without a number, however
         # well it matches.
-        if a.qtype != "other" and c.type_score < 0.5:
+        if a.qtype not in UNTYPED and c.type_score < 0.5:
             return False
         if c.context >= th.strong_coverage:
             return True
         if c.dense is not None and c.dense < th.dense_floor:
             return False
         vouched = c.dense is not None and c.dense >= th.dense_support
-        return c.context >= th.weak_coverage and (a.qtype != "other" or vouched)
+        # A cause stated where the question's terms are is as good as a typed token.
+        return c.context >= th.weak_coverage and (c.type_score >= 0.5 or vouched)
 
     # -- answering ------------------------------------------------------------------------
     def answer(
@@ -324,7 +325,10 @@ class ExtractiveAnswerer(Answerer):
             # For a question asking for a name or a number, a further sentence must offer
             # another possible answer: if the best sentence's answer is wrong, a sentence
             # repeating it does not help, one naming a rival might.
-            if analysis.qtype != "other" and c.offers <= offered:
+            if analysis.qtype not in UNTYPED and c.offers <= offered:
+                continue
+            # A further answer to "why" states a cause too, if the best one does.
+            if c.type_score < best.type_score and analysis.qtype == "reason":
                 continue
             offered |= c.offers
             chosen.append(c)

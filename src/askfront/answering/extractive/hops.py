@@ -22,6 +22,7 @@ from askfront.answering.extractive.calibration import (
     MIN_GAIN,
 )
 from askfront.answering.extractive.names import name_phrases, phrase_stems
+from askfront.answering.extractive.question import UNTYPED
 from askfront.answering.extractive.sentence import Candidate, is_focused
 from askfront.answering.extractive.terms import stems
 from askfront.types import Passage, Turn
@@ -88,7 +89,7 @@ def links(analysis: Analysis, passages: Sequence[Passage]) -> dict[int, Link]:
     if match is None or total <= 0:
         return {}
     titles = [frozenset(stems(p.title or "")) for p in passages]
-    typed = analysis.qtype != "other"
+    typed = analysis.qtype not in UNTYPED
     firsts = sorted((c for c in analysis.candidates if c.coverage > 0), key=lambda c: -c.context)[
         :CHAIN_FIRSTS
     ]

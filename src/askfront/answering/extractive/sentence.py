@@ -17,7 +17,7 @@ from askfront.answering.extractive.calibration import (
     W_DENSITY,
     W_TYPE,
 )
-from askfront.answering.extractive.question import Question
+from askfront.answering.extractive.question import UNTYPED, Question
 from askfront.answering.extractive.terms import Matcher, stems, word_stems
 from askfront.answering.followup import proper_words
 from askfront.textutil import STOPWORDS
@@ -52,6 +52,17 @@ _CALENDAR = frozenset(
     )
 )
 _PLACE_CUE = re.compile(r"\b(?:in|at|from|near|to|across)\s+(?:the\s+)?[A-Z]")
+# Words that state a cause or a motive: what answers "why" and "what led to".
+_CAUSE = re.compile(
+    r"\b(?:because|due to|owing to|thanks to|as a result|result(?:ed|s|ing)? (?:in|from)|"
+    r"(?:led|leads?|leading) to|in order to|so that|so as to|motivat\w*|prospects? of|"
+    r"lure[sd]? (?:of|by)|lured|attract(?:ed|s|ive|ion)|driven by|dr(?:ove|ives?) |"
+    r"caused by|causes?|causing|reasons?|motives?|in response to|in protest|in search of|"
+    r"in hopes? of|hoping to|promise[sd]? of|offer(?:ed|s)? of|incentives?|sparked|"
+    r"triggered|prompted|blamed on|amid|for fear of|fear(?:ed|ing)? (?:of|that)|"
+    r"to escape|desperat\w*|poverty|strong sell|appeal of|aimed at)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,7 @@ class SentenceInfo:
     percent: bool
     date: bool
     place_cue: bool
+    cause: bool  # states a cause or motive ("because", "the prospect of", "led to")
     n_words: int
 
 
@@ -99,6 +111,7 @@ def sentence_info(text: str) -> SentenceInfo:
         percent=bool(_PERCENT.search(text)),
         date=bool(_DATE.search(text)),
         place_cue=bool(_PLACE_CUE.search(text)),
+        cause=bool(_CAUSE.search(text)),
         n_words=len(text.split()),
     )
 
@@ -125,7 +138,7 @@ def offered_answers(
     a year). Nothing for descriptions ("other"): any sentence may describe."""
     if q.qtype in ("person", "place", "entity"):
         return new_names(c, q, known)
-    if q.qtype == "other":
+    if q.qtype in UNTYPED:
         return frozenset()
     return frozenset(n for n in c.info.numbers if n not in question_lower)
 
@@ -174,6 +187,8 @@ def type_score_of(
         return 1.0 if new_names and info.place_cue else 0.6 if new_names else 0.0
     if qtype == "entity":
         return 1.0 if new_names else 0.5 if new_numbers else 0.0
+    if qtype == "reason":
+        return 1.0 if info.cause else 0.0
     return 0.0
 
 
