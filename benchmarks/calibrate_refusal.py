@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import itertools
+import json
 import logging
 import os
 import pickle
@@ -49,9 +50,14 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 from askfront.answering.extractive import ExtractiveAnswerer, Thresholds, calibration
 from askfront.assistant import Assistant
 from askfront.config import Settings
-from askfront.evaluation.metrics import RefusalScores, passes, refusal_metrics
+from askfront.evaluation.metrics import (
+    RefusalScores,
+    normalize_answer,
+    passes,
+    refusal_metrics,
+)
 from askfront.evaluation.testset import EvalItem, load_testset
-from askfront.grounding.markers import strip_markers
+from askfront.grounding.markers import MARKER, strip_markers
 from askfront.types import Answer, Passage, Turn
 
 REPO = Path(__file__).resolve().parent.parent
@@ -66,6 +72,7 @@ class Item:
     set: str
     case: EvalItem
     passages: list[Passage] = field(default_factory=list)
+    kind: str | None = None  # HotpotQA's question type: "bridge" or "comparison"
 
     @property
     def question(self) -> str:
@@ -88,6 +95,22 @@ def correct(item: Item, answer: Answer) -> bool:
     """askfront eval's pass/fail verdict (evaluation.metrics.passes)."""
     text = "" if answer.refused else strip_markers(answer.text)
     return passes(text, answer.refused, item.case.answers, item.case.answerable)
+
+
+def leads_with_gold(item: Item, answer: Answer) -> bool:
+    """A stricter verdict for comparisons than `correct`, which passes an answer quoting a
+    sentence about each compared name: the gold answer ("yes", the older film) is in the
+    answer's first sentence before its first [n] marker, i.e. in what the answer states
+    first. Token recall >= 0.6 of the gold, as gold names are often longer ("Ernst Willi
+    Messerschmid")."""
+    if answer.refused or not answer.sentences:
+        return False
+    head = normalize_answer(MARKER.split(answer.sentences[0].text)[0]).split()
+    for gold in item.case.answers:
+        want = normalize_answer(gold).split()
+        if want and sum(w in head for w in want) / len(want) >= 0.6:
+            return True
+    return False
 
 
 @dataclass
@@ -147,6 +170,14 @@ def report(name: str, pairs: list[tuple[Item, Answer]], verbose: bool) -> Scores
             f"  p50 answer={answer_ms[len(pairs) // 2]:.1f}ms ask={total_ms[len(pairs) // 2]:.1f}ms"
         )
     print(s.line(name) + timing)
+    compared = [(i, a) for i, a in pairs if i.kind == "comparison" and i.case.answerable]
+    if compared:
+        led = sum(leads_with_gold(i, a) for i, a in compared)
+        right = sum(correct(i, a) for i, a in compared)
+        print(
+            f"{'':<14} comparisons n={len(compared)} accuracy={right / len(compared):.3f} "
+            f"decided={led / len(compared):.3f} (gold before the first citation marker)"
+        )
     if verbose:
         for item, answer in pairs:
             if not correct(item, answer):
@@ -203,8 +234,13 @@ def half(case_id: str) -> str:
 
 def hotpot_items(path: Path, name: str, unanswerable: bool = False) -> list[Item]:
     items = read_items(path, name, unanswerable)
+    kinds = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line) if line.strip() else {}
+        kinds[row.get("id")] = row.get("type")
     for item in items:
         item.set = f"{name}:{half(item.case.id)}"
+        item.kind = kinds.get(item.case.id)
     return items
 
 

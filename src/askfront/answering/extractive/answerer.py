@@ -30,6 +30,20 @@ from askfront.answering.extractive.calibration import (
     W_SALIENCE,
     Thresholds,
 )
+from askfront.answering.extractive.compare import (
+    Comparison,
+    best_evidence,
+    comparison_answer,
+    comparison_queries,
+    parse_comparison,
+)
+from askfront.answering.extractive.compose import (
+    cite,
+    in_quote_order,
+    quoted_answer,
+    render,
+    same_sentence,
+)
 from askfront.answering.extractive.hops import Link, bridge_query, links
 from askfront.answering.extractive.question import UNTYPED, Question, analyze_question
 from askfront.answering.extractive.sentence import (
@@ -43,7 +57,7 @@ from askfront.answering.extractive.sentence import (
 )
 from askfront.answering.extractive.terms import Matcher, jaccard, local_idf, rarity, span_density
 from askfront.answering.followup import carried_words
-from askfront.types import Answer, AnswerSentence, Citation, Passage, Turn
+from askfront.types import Answer, Citation, Passage, Turn
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +80,7 @@ class Analysis:
     links: dict[int, Link] = field(default_factory=dict)  # id(candidate) -> hops.links
     # The candidates as decided: each one, or its linked version when that scores higher.
     pool: list[Candidate] = field(default_factory=list)
+    comparison: Comparison | None = None
 
     @property
     def best(self) -> Candidate | None:
@@ -125,7 +140,11 @@ class ExtractiveAnswerer(Answerer):
     def hop_queries(
         self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()
     ) -> list[str]:
-        """The second hop's searches: the names the best first-hop sentences add."""
+        """The second hop's searches: one per compared name for a comparison, else the
+        names the best first-hop sentences add."""
+        comparison = parse_comparison(question)
+        if comparison is not None:
+            return comparison_queries(comparison, question)
         query = bridge_query(self.analyze(question, passages, history))
         return [query] if query else []
 
@@ -158,6 +177,7 @@ class ExtractiveAnswerer(Answerer):
         analysis = Analysis(
             q.qtype, weights, q.names, candidates, informative=len(informative), question=q
         )
+        analysis.comparison = parse_comparison(question)
         if not candidates or total <= 0:
             analysis.missing_names = list(q.names.values())
             return analysis
@@ -275,21 +295,22 @@ class ExtractiveAnswerer(Answerer):
 
     def compose(self, analysis: Analysis, passages: Sequence[Passage]) -> Answer:
         """The Answer for an analysis of `passages`: quotes, or an honest refusal."""
+        if analysis.comparison is not None:
+            return self._compare(analysis.comparison, analysis, passages)
         chosen = self.decide(analysis)
         if not chosen:
             return self._refusal(analysis, passages)
-        citations, sentences, parts = [], [], []
-        for n, c in enumerate(_in_quote_order(chosen), start=1):
-            citations.append(_cite(n, passages[c.passage], c, c.score))
-            sentences.append(AnswerSentence(c.text, [n], supported=True, support_score=c.score))
-            parts.append(f"{c.text} [{n}]")
-        return Answer(
-            text=" ".join(parts),
-            citations=citations,
-            sentences=sentences,
-            mode="extractive",
-            passages=list(passages),
-        )
+        return quoted_answer(chosen, passages)
+
+    def _compare(
+        self, comparison: Comparison, analysis: Analysis, passages: Sequence[Passage]
+    ) -> Answer:
+        """Quote the best sentence about each compared name; refuse if one has none."""
+        a, b = (best_evidence(n, comparison, analysis, passages) for n in comparison.names())
+        if a is None or b is None:
+            missing = [n for n, e in zip(comparison.names(), (a, b), strict=True) if e is None]
+            return self._refusal(analysis, passages, missing)
+        return comparison_answer(comparison, a, b, passages)
 
     def stream(
         self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()
@@ -300,7 +321,7 @@ class ExtractiveAnswerer(Answerer):
             yield result.text
         else:
             for k, s in enumerate(result.sentences):
-                yield f"{' ' if k else ''}{s.text} [{s.citations[0]}]"
+                yield f"{' ' if k else ''}{render(s)}"
         yield result
 
     def _select(self, analysis: Analysis) -> list[Candidate]:
@@ -315,12 +336,11 @@ class ExtractiveAnswerer(Answerer):
         )
         offered = set(best.offers)
         for c in ranked:
-            if _quotes(chosen) >= self.max_sentences or c.score < floor:
+            if len(in_quote_order(chosen)) >= self.max_sentences or c.score < floor:
                 break
-            if _quotes([*chosen, c]) > self.max_sentences:
+            if len(in_quote_order([*chosen, c])) > self.max_sentences:
                 continue
-            if any(_same(c, o) or jaccard(c.info.term_set, o.info.term_set) >= DUPLICATE_JACCARD
-                   for o in chosen):  # fmt: skip
+            if any(_repeats(c, o) for o in chosen):
                 continue
             # For a question asking for a name or a number, a further sentence must offer
             # another possible answer: if the best sentence's answer is wrong, a sentence
@@ -334,10 +354,13 @@ class ExtractiveAnswerer(Answerer):
             chosen.append(c)
         return chosen
 
-    def _refusal(self, analysis: Analysis, passages: Sequence[Passage]) -> Answer:
+    def _refusal(
+        self, analysis: Analysis, passages: Sequence[Passage], missing: Sequence[str] = ()
+    ) -> Answer:
         text = REFUSAL_TEXT
-        if analysis.missing_names and passages:
-            listed = ", ".join(f"“{w}”" for w in analysis.missing_names[:3])
+        missing = missing or analysis.missing_names
+        if missing and passages:
+            listed = ", ".join(f"“{w}”" for w in missing[:3])
             text += f" None of the closest passages mention {listed}."
         related: list[Citation] = []
         by_passage: dict[int, Candidate] = {}
@@ -345,7 +368,7 @@ class ExtractiveAnswerer(Answerer):
             if c.passage not in by_passage or c.score > by_passage[c.passage].score:
                 by_passage[c.passage] = c
         for i in sorted(by_passage)[:3]:
-            related.append(_cite(len(related) + 1, passages[i], by_passage[i], passages[i].score))
+            related.append(cite(len(related) + 1, passages[i], by_passage[i], passages[i].score))
         return Answer(
             text=text,
             refused=True,
@@ -355,27 +378,8 @@ class ExtractiveAnswerer(Answerer):
         )
 
 
-def _same(a: Candidate, b: Candidate) -> bool:
-    """The same sentence (a linked candidate is a scored copy of the sentence)."""
-    return a.passage == b.passage and a.start == b.start
-
-
-def _quotes(chosen: Sequence[Candidate]) -> int:
-    """How many sentences quoting `chosen` takes: a linked one brings the sentence that
-    links to it, unless that is quoted anyway."""
-    return len(_in_quote_order(chosen))
-
-
-def _in_quote_order(chosen: Sequence[Candidate]) -> list[Candidate]:
-    """`chosen` with each linking sentence placed just before the one it links to."""
-    out: list[Candidate] = []
-    for c in chosen:
-        for q in (c.via, c) if c.via is not None else (c,):
-            if not any(_same(q, o) for o in out):
-                out.append(q)
-    return out
-
-
-def _cite(n: int, p: Passage, c: Candidate, score: float) -> Citation:
-    # Offsets are the sentence's own, absolute in the document text: text[start:end] == quote.
-    return Citation(n, p.source, p.title, p.date, c.start, c.end, c.text, score, p.chunk.page)
+def _repeats(c: Candidate, other: Candidate) -> bool:
+    """The same sentence, or one saying nearly the same (term sets this alike)."""
+    return same_sentence(c, other) or (
+        jaccard(c.info.term_set, other.info.term_set) >= DUPLICATE_JACCARD
+    )

@@ -75,6 +75,17 @@ CHAIN_DISCOUNT = 0.9
 """A linked sentence (hops.links) scores this share of what a sentence matching as much of
 the question alone would."""
 
+# Comparisons (compare.py). A sentence is about a compared name when ABOUT_SHARE of the
+# name's words are in it, its neighbours or its article's title; it holds the compared
+# attribute when it matches ATTRIBUTE_HELD of the attribute's terms (weighted). Evidence is
+# ranked by that share, plus W_EVIDENCE_VALUE for a date or number to order by,
+# W_EVIDENCE_LEAD for an article's first sentence (where an encyclopedia defines),
+# W_EVIDENCE_TITLE for an article titled by the name, W_EVIDENCE_NAMED x the share of the
+# name the sentence itself holds.
+ABOUT_SHARE = 0.75
+ATTRIBUTE_HELD = 0.75
+W_EVIDENCE_VALUE, W_EVIDENCE_LEAD, W_EVIDENCE_TITLE, W_EVIDENCE_NAMED = 0.5, 0.3, 0.3, 0.1
+
 
 @dataclass(frozen=True)
 class Thresholds:

@@ -34,48 +34,65 @@ _CALENDAR = frozenset(
 )
 
 
-@lru_cache(maxsize=65536)
-def name_phrases(text: str) -> tuple[str, ...]:
-    """Runs of capitalized words (and numbers inside them) in `text`, in order, each once.
+_QUOTED = re.compile(r"[\"“]([^\"“”]{2,80})[\"”]")
 
-    Connectors join two capitalized words ("Bedknobs and Broomsticks"); numbers end a
-    run and month names cannot open one (dates are not names). A run may not
-    start with a function word ("The Muppet Christmas Carol" gives "Muppet Christmas
-    Carol"), and a lone capitalized word that opens a sentence is not taken for a name
-    ("Formed in 2008 ...").
+
+@lru_cache(maxsize=65536)
+def name_spans(text: str, join_and: bool = True) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, phrase) of the runs of capitalized words in `text`, and of quoted
+    titles ("Hey Pa! There's a Goat on the Roof"), in order.
+
+    Connectors join two capitalized words ("Bedknobs and Broomsticks"; "and" only with
+    `join_and`); numbers end a run and month names cannot open one (dates are not
+    names). A run may not start with a function word ("The Muppet Christmas Carol" gives
+    "Muppet Christmas Carol"), and a lone capitalized word that opens a sentence is not
+    taken for a name ("Formed in 2008 ...").
     """
-    tokens = [m.group(0) for m in _TOKEN.finditer(text)]
-    out: list[str] = []
-    run: list[str] = []
+    quoted = [(m.start(1), m.end(1), m.group(1).strip()) for m in _QUOTED.finditer(text)]
+    connectors = CONNECTORS if join_and else CONNECTORS - {"and", "&"}
+    tokens = [m for m in _TOKEN.finditer(text) if not any(a <= m.start() < b for a, b, _ in quoted)]
+    out: list[tuple[int, int, str]] = []
+    run: list[re.Match[str]] = []
     run_opens = False  # the run began at the start of the text or of a sentence
 
     def flush() -> None:
-        while run and run[-1].lower() in CONNECTORS:
+        while run and run[-1].group(0).lower() in connectors:
             run.pop()
         if run and not (run_opens and len(run) == 1):
-            phrase = " ".join(w.rstrip(".,;:") if w not in CONNECTORS else w for w in run)
-            if phrase not in out:
-                out.append(phrase)
+            words = [m.group(0) for m in run]
+            last = words[-1].rstrip(".,;:") if words[-1] not in connectors else words[-1]
+            phrase = " ".join([*(w.rstrip(",;:") for w in words[:-1]), last])
+            out.append((run[0].start(), run[-1].start() + len(last), phrase))
         run.clear()
 
-    for i, tok in enumerate(tokens):
+    for i, m in enumerate(tokens):
+        tok = m.group(0)
         low = tok.lower()
         opener = (
             low not in _NOT_NAMES and low not in STOPWORDS and low.rstrip(".,;:") not in _CALENDAR
         )
         if tok[0].isupper() and (run or opener):
             if not run:
-                run_opens = i == 0 or tokens[i - 1].endswith((".", "!", "?"))
-            run.append(tok)
-            if tok.endswith((",", ";", ":")) or (tok.endswith(".") and low not in CONNECTORS
-                                                 and len(tok) > 3):  # fmt: skip
+                run_opens = i == 0 or tokens[i - 1].group(0).endswith((".", "!", "?"))
+            run.append(m)
+            if tok.endswith((",", ";", ":")) or (tok.endswith(".") and len(tok) > 3):
                 flush()
-        elif run and low in CONNECTORS and i + 1 < len(tokens) and tokens[i + 1][0].isupper():
-            run.append(tok)
+        elif (
+            run
+            and low in connectors
+            and i + 1 < len(tokens)
+            and tokens[i + 1].group(0)[0].isupper()
+        ):
+            run.append(m)
         else:
             flush()
     flush()
-    return tuple(out)
+    return tuple(sorted(out + quoted))
+
+
+def name_phrases(text: str) -> tuple[str, ...]:
+    """The phrases of `name_spans`, each once."""
+    return tuple(dict.fromkeys(p for _, _, p in name_spans(text)))
 
 
 def phrase_stems(phrase: str) -> frozenset[str]:
