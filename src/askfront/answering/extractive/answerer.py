@@ -82,6 +82,18 @@ class Analysis:
     pool: list[Candidate] = field(default_factory=list)
     comparison: Comparison | None = None
 
+    def relation_share(self, terms: frozenset[str]) -> float:
+        """Weighted share of the question's relation terms (informative, not names: "shot",
+        "directed", "premiered") in `terms`; 1.0 when the question has none."""
+        relation = {t: w for t, w in self.weights.items() if t in self.informative_terms}
+        q = self.question
+        other = self.names.keys() | (q.type_terms | q.proper_terms if q else frozenset())
+        relation = {t: w for t, w in relation.items() if t not in other}
+        total = sum(relation.values())
+        if total <= 0 or self.match is None:
+            return 1.0
+        return sum(w * self.match(t, terms) for t, w in relation.items()) / total
+
     @property
     def best(self) -> Candidate | None:
         admissible = [c for c in self.pool or self.candidates if c.admissible]
@@ -145,7 +157,12 @@ class ExtractiveAnswerer(Answerer):
         comparison = parse_comparison(question)
         if comparison is not None:
             return comparison_queries(comparison, question)
-        query = bridge_query(self.analyze(question, passages, history))
+        analysis = self.analyze(question, passages, history)
+        chosen = self.decide(analysis)
+        # A sentence that matches the whole question needs no second hop.
+        if chosen and chosen[0].via is None and chosen[0].context >= self.thresholds.hop_below:
+            return []
+        query = bridge_query(analysis)
         return [query] if query else []
 
     # -- scoring --------------------------------------------------------------------------
@@ -217,6 +234,7 @@ class ExtractiveAnswerer(Answerer):
                     c.coverage, sum(weights[t] * m for t, m in near_match.items()) / total
                 )
                 c.matched = sum(1 for t, m in near_match.items() if m and t in informative)
+                c.relation = analysis.relation_share(near)
                 c.name_coverage = name_cov
                 c.focused = is_focused(q, near, match)
                 c.type_score = type_score_of(q.qtype, c.info, q, lowered, known)
@@ -254,6 +272,7 @@ class ExtractiveAnswerer(Answerer):
             context=max(c.context, link.coverage),
             name_coverage=max(c.name_coverage, link.name_coverage),
             matched=max(c.matched, link.matched),
+            relation=max(c.relation, link.relation),
             focused=c.focused or link.focused,
             via=link.first,
         )
@@ -271,6 +290,12 @@ class ExtractiveAnswerer(Answerer):
         # One shared word is chance when the question has three or more ("Which city was
         # rocked by a bridge collapse?" vs "raids ... in various cities").
         if c.matched < 2 and a.informative >= 3:
+            return False
+        # On topic is not enough: the sentence must say what the question asks about it
+        # ("died", "directed"), not only name what it names, unless the dense side finds
+        # the passage close (a paraphrase: "dispatch soldiers" for "send troops").
+        close = c.dense is not None and c.dense >= th.relation_relax
+        if c.relation < th.min_relation and not close:
             return False
         # A "how many" question is not answered by a sentence without a number, however
         # well it matches.
@@ -336,9 +361,11 @@ class ExtractiveAnswerer(Answerer):
         )
         offered = set(best.offers)
         for c in ranked:
-            if len(in_quote_order(chosen)) >= self.max_sentences or c.score < floor:
+            if len(chosen) >= self.max_sentences or c.score < floor:
                 break
-            if len(in_quote_order([*chosen, c])) > self.max_sentences:
+            # A linked sentence brings the one naming its subject: one quote beyond
+            # max_sentences is allowed for that.
+            if len(in_quote_order([*chosen, c])) > self.max_sentences + 1:
                 continue
             if any(_repeats(c, o) for o in chosen):
                 continue

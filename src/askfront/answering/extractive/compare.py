@@ -190,13 +190,22 @@ def best_evidence(
             sum(w * match_stem(t, c.near) for t, w in weights.items()) / total if total else 0.0
         )
         value = _value(c.text, comparison, weights) if comparison.kind == "order" else None
+        titled = _share(terms, title) >= ABOUT_SHARE
+        named = _share(terms, c.info.term_set)
+        # Evidence comes from the name's own article, or names it and states what is
+        # asked: a passing mention elsewhere ("... a species of the genus Othonna") is not
+        # evidence about the name.
+        if not titled and not (
+            named >= ABOUT_SHARE and (attribute >= ATTRIBUTE_HELD or value is not None)
+        ):
+            continue
         lead = passages[c.passage].chunk.index == 0 and c.start == passages[c.passage].chunk.start
         score = (
             attribute
             + W_EVIDENCE_VALUE * (value is not None)
             + W_EVIDENCE_LEAD * lead
-            + W_EVIDENCE_TITLE * (_share(terms, title) >= ABOUT_SHARE)
-            + W_EVIDENCE_NAMED * _share(terms, c.info.term_set)
+            + W_EVIDENCE_TITLE * titled
+            + W_EVIDENCE_NAMED * named
         )
         if score > best_score:
             best, best_score = Evidence(name, c, attribute, value), score

@@ -74,6 +74,7 @@ class Link:
     name_coverage: float  # share of the question's names in the two passages
     matched: int  # informative question terms the two match
     focused: bool  # the attribute asked about is next to a name asked of (is_focused)
+    relation: float  # share of the question's relation terms the two match
 
 
 def links(analysis: Analysis, passages: Sequence[Passage]) -> dict[int, Link]:
@@ -120,6 +121,7 @@ def links(analysis: Analysis, passages: Sequence[Passage]) -> dict[int, Link]:
                 ),
                 sum(1 for t in analysis.informative_terms if match(t, both)),
                 analysis.question is None or is_focused(analysis.question, both, match),
+                analysis.relation_share(both),
             )
             known = out.get(id(second))
             if known is None or link.coverage > known.coverage:

@@ -181,6 +181,9 @@ class Question:
     names: dict[str, str]  # stem -> word, for the question's names and numbers
     qtype: str
     focus: tuple[str, frozenset[str]] | None  # the attribute asked about: head, phrase
+    # Words that say the answer's type, not what is asked about ("old" in "How old").
+    type_terms: frozenset[str] = frozenset()
+    proper_terms: frozenset[str] = frozenset()  # capitalized words, in the category too
 
 
 def analyze_question(question: str, carried: Sequence[str]) -> Question:
@@ -207,4 +210,8 @@ def analyze_question(question: str, carried: Sequence[str]) -> Question:
     for w in words(" ".join([question, *carried]).replace("-", " ")):
         for t in stems(w):
             forms.setdefault(t, w)
-    return Question(weights, forms, names, answer_type(question), _focus(question))
+    how = re.findall(r"\bhow\s+([a-z]+)", question.lower())
+    type_terms = frozenset(t for w in how for t in stems(w))
+    return Question(
+        weights, forms, names, answer_type(question), _focus(question), type_terms, frozenset(cased)
+    )

@@ -211,6 +211,7 @@ class Candidate:
     density: float = 0.0
     novelty: int = 0  # content terms the question does not have
     matched: int = 0  # question terms (not boilerplate) found in the sentence or neighbours
+    relation: float = 1.0  # share of the question's relation terms there (not its names)
     focused: bool = True  # the attribute asked about (if any) is next to a name asked of
     dense: float | None = None  # the passage's cosine similarity to the query
     offers: frozenset[str] = frozenset()  # possible answers it holds: new names, numbers
