@@ -157,12 +157,7 @@ class ExtractiveAnswerer(Answerer):
         comparison = parse_comparison(question)
         if comparison is not None:
             return comparison_queries(comparison, question)
-        analysis = self.analyze(question, passages, history)
-        chosen = self.decide(analysis)
-        # A sentence that matches the whole question needs no second hop.
-        if chosen and chosen[0].via is None and chosen[0].context >= self.thresholds.hop_below:
-            return []
-        query = bridge_query(analysis)
+        query = bridge_query(self.analyze(question, passages, history))
         return [query] if query else []
 
     # -- scoring --------------------------------------------------------------------------

@@ -90,9 +90,6 @@ SHORT_PENALTY = 0.7  # factor for fragments under 4 words (headings, bylines)
 # one of the CHAIN_FIRSTS best-matching sentences with a sentence about one of its names.
 BRIDGE_SENTENCES, BRIDGE_NAMES, CHAIN_FIRSTS = 3, 3, 5
 MIN_GAIN = 0.2  # coverage a linked sentence must add to the first (unless it adds the type)
-HOP_BELOW = 1.01
-"""The second hop runs unless the first hop's best answer matches this share of the
-question (its sentence and neighbours)."""
 CHAIN_DISCOUNT = 0.9
 """A linked sentence (hops.links) scores this share of what a sentence matching as much of
 the question alone would."""
@@ -121,6 +118,5 @@ class Thresholds:
     dense_name_relax: float = DENSE_NAME_RELAX
     second_sentence_ratio: float = SECOND_SENTENCE_RATIO
     chain_discount: float = CHAIN_DISCOUNT
-    hop_below: float = HOP_BELOW
     min_relation: float = MIN_RELATION
     relation_relax: float = RELATION_RELAX

@@ -24,7 +24,7 @@ from askfront.answering.extractive.calibration import (
     W_EVIDENCE_VALUE,
 )
 from askfront.answering.extractive.compose import quoted_answer, same_sentence
-from askfront.answering.extractive.names import name_spans
+from askfront.answering.extractive.names import describes, name_spans
 from askfront.answering.extractive.sentence import Candidate
 from askfront.answering.extractive.terms import match_stem, stems
 from askfront.textutil import content_terms
@@ -134,14 +134,11 @@ def _and_pair(text: str, low: str, ordered: bool) -> tuple[str, str, bool] | Non
     return None
 
 
-# "Are both Deerhunter and Nine Lashes American Christian rock bands?": capitalized words
-# that end the second name's run but describe it belong to the predicate.
-_DESCRIBING = re.compile(r"(?:an|ian|ish|ese)$")
-
-
 def _trim_predicate(name: str) -> str:
+    """ "Are both Deerhunter and Nine Lashes American Christian rock bands?": capitalized
+    words that end the second name's run but describe it belong to the predicate."""
     words = name.split()
-    while len(words) > 2 and _DESCRIBING.search(words[-1]):
+    while len(words) > 2 and describes(words[-1]):
         words.pop()
     return " ".join(words)
 
@@ -169,7 +166,7 @@ def attribute_weights(comparison: Comparison, analysis: Analysis) -> dict[str, f
     named = {t for n in comparison.names() for t in stems(n)}
     question = analysis.question
     if question is not None:
-        named |= {t for t, w in question.names.items() if not _DESCRIBING.search(w)}
+        named |= {t for t, w in question.names.items() if not describes(w)}
     return {t: w for t, w in analysis.weights.items() if t not in named | _CUE_WORDS}
 
 

@@ -21,7 +21,7 @@ from askfront.answering.extractive.calibration import (
     CHAIN_FIRSTS,
     MIN_GAIN,
 )
-from askfront.answering.extractive.names import name_phrases, phrase_stems
+from askfront.answering.extractive.names import bridge_phrases, name_phrases, phrase_stems
 from askfront.answering.extractive.question import UNTYPED
 from askfront.answering.extractive.sentence import Candidate, is_focused
 from askfront.answering.extractive.terms import stems
@@ -44,15 +44,15 @@ class SecondHop(Protocol):
 
 def bridge_names(analysis: Analysis) -> list[str]:
     """The names the best-matching first-hop sentences add to the question, best first."""
-    asked = analysis.weights.keys()
+    asked = frozenset(analysis.weights)
     top = sorted(analysis.candidates, key=lambda c: -c.context)[:BRIDGE_SENTENCES]
     out: list[str] = []
     for c in top:
         if c.coverage <= 0:
             continue
+        new = bridge_phrases(c.text, asked)
         for phrase in name_phrases(c.text):
-            terms = phrase_stems(phrase)
-            if terms and not terms <= asked and phrase not in out:
+            if phrase_stems(phrase) in new and phrase not in out:
                 out.append(phrase)
     return out[:BRIDGE_NAMES]
 
@@ -96,15 +96,17 @@ def links(analysis: Analysis, passages: Sequence[Passage]) -> dict[int, Link]:
     ]
     out: dict[int, Link] = {}
     for first in firsts:
-        bridges = [phrase_stems(p) for p in name_phrases(first.text)]
-        bridges = [b for b in bridges if b and not b <= weights.keys()]
+        bridges = bridge_phrases(first.text, frozenset(weights))
         if not bridges:
             continue
         source = passages[first.passage].source
         for second in analysis.candidates:
             if second.novelty == 0 or passages[second.passage].source == source:
                 continue
-            if not any(b <= second.near | titles[second.passage] for b in bridges):
+            # A one-word name ("Melbourne") is mentioned in too many articles to link by
+            # a mention: it links only through the article's title.
+            about = second.near | titles[second.passage]
+            if not any(b <= titles[second.passage] or (len(b) > 1 and b <= about) for b in bridges):
                 continue
             both = first.near | second.near
             coverage = sum(w for t, w in weights.items() if match(t, both)) / total
@@ -123,7 +125,12 @@ def links(analysis: Analysis, passages: Sequence[Passage]) -> dict[int, Link]:
                 analysis.question is None or is_focused(analysis.question, both, match),
                 analysis.relation_share(both),
             )
+            # Ties go to the first sentence that matches more itself: the one naming the
+            # bridge rather than its neighbour.
             known = out.get(id(second))
-            if known is None or link.coverage > known.coverage:
+            if known is None or (link.coverage, first.coverage) > (
+                known.coverage,
+                known.first.coverage,
+            ):
                 out[id(second)] = link
     return out

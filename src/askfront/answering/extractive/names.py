@@ -95,6 +95,27 @@ def name_phrases(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p for _, _, p in name_spans(text)))
 
 
+# Capitalized words that describe rather than name: demonyms ("Australian", "British",
+# "Japanese"). They link every article of a country, so they are never a bridge.
+_DESCRIBING = re.compile(r"(?:an|ian|ish|ese)$")
+
+
+def describes(word: str) -> bool:
+    """A demonym-like capitalized word ("American", "English"), not a name."""
+    return bool(_DESCRIBING.search(word))
+
+
+def bridge_phrases(text: str, asked: frozenset[str] | set[str]) -> list[frozenset[str]]:
+    """The stems of the name phrases in `text` that the question (`asked` stems) lacks,
+    leaving out lone demonyms."""
+    out = []
+    for phrase in name_phrases(text):
+        terms = phrase_stems(phrase)
+        if terms and not terms <= asked and not (" " not in phrase and describes(phrase)):
+            out.append(terms)
+    return out
+
+
 def phrase_stems(phrase: str) -> frozenset[str]:
     """The content stems of a name phrase (connectors and stop words dropped)."""
     return frozenset(stems(phrase))
