@@ -14,6 +14,7 @@ terms carried over from the previous user turn at CARRIED_WEIGHT.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -82,17 +83,20 @@ class Analysis:
     pool: list[Candidate] = field(default_factory=list)
     comparison: Comparison | None = None
 
-    def relation_share(self, terms: frozenset[str]) -> float:
-        """Weighted share of the question's relation terms (informative, not names: "shot",
-        "directed", "premiered") in `terms`; 1.0 when the question has none."""
-        relation = {t: w for t, w in self.weights.items() if t in self.informative_terms}
+    @functools.cached_property
+    def relation(self) -> dict[str, float]:
+        """The question's relation terms and weights: informative, neither names nor the
+        answer's type ("shot", "directed", "premiered"; not "old" in "How old")."""
         q = self.question
         other = self.names.keys() | (q.type_terms | q.proper_terms if q else frozenset())
-        relation = {t: w for t, w in relation.items() if t not in other}
-        total = sum(relation.values())
+        return {t: w for t, w in self.weights.items() if t in self.informative_terms - other}
+
+    def relation_share(self, terms: frozenset[str]) -> float:
+        """Weighted share of the relation terms in `terms`; 1.0 when the question has none."""
+        total = sum(self.relation.values())
         if total <= 0 or self.match is None:
             return 1.0
-        return sum(w * self.match(t, terms) for t, w in relation.items()) / total
+        return sum(w * self.match(t, terms) for t, w in self.relation.items()) / total
 
     @property
     def best(self) -> Candidate | None:
@@ -157,15 +161,21 @@ class ExtractiveAnswerer(Answerer):
         comparison = parse_comparison(question)
         if comparison is not None:
             return comparison_queries(comparison, question)
-        query = bridge_query(self.analyze(question, passages, history))
+        query = bridge_query(self.analyze(question, passages, history, link=False))
         return [query] if query else []
 
     # -- scoring --------------------------------------------------------------------------
     def analyze(
-        self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        history: Sequence[Turn] = (),
+        *,
+        link: bool = True,
     ) -> Analysis:
-        """Score every sentence of `passages` against `question`. Thresholds play no part
-        here (see `decide`), so a calibration sweep analyzes each question once."""
+        """Score every sentence of `passages` against `question`; with `link`, also the
+        sentences linked across articles (hops.links). Thresholds play no part here (see
+        `decide`), so a calibration sweep analyzes each question once."""
         q = analyze_question(question, carried_words(question, history))
         candidates: list[Candidate] = []
         by_passage: list[list[Candidate]] = []
@@ -243,7 +253,8 @@ class ExtractiveAnswerer(Answerer):
                 )
                 c.score = sentence_score(c)
         analysis.missing_names = [w for t, w in q.names.items() if t not in found]
-        analysis.links = links(analysis, passages)
+        if link:
+            analysis.links = links(analysis, passages)
         return analysis
 
     def decide(self, analysis: Analysis) -> list[Candidate]:
