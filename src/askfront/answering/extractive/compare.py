@@ -31,7 +31,7 @@ from askfront.textutil import content_terms
 from askfront.types import Answer, Passage
 
 if TYPE_CHECKING:
-    from askfront.answering.extractive.answerer import Analysis
+    from askfront.answering.extractive.analysis import Analysis
 
 _AUX = frozenset("is are was were do does did have has had can could will would".split())
 _EARLIER = "older oldest first earlier earliest before longer-established".split()

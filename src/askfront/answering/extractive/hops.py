@@ -28,7 +28,7 @@ from askfront.answering.extractive.terms import stems
 from askfront.types import Passage, Turn
 
 if TYPE_CHECKING:
-    from askfront.answering.extractive.answerer import Analysis
+    from askfront.answering.extractive.analysis import Analysis
 
 
 class SecondHop(Protocol):
