@@ -199,6 +199,11 @@ class Assistant:
             result = SearchResult([])
         timings.update(result.timings)
         timings["retrieve_ms"] = _ms(t)
+        if routed is None and answerer.wants_second_hop:
+            t = time.perf_counter()
+            queries = answerer.hop_queries(question, result.passages, history)
+            result = self._search.extend(result, queries, options)
+            timings["hop_ms"] = _ms(t)
 
         t = time.perf_counter()
         final: Answer | None = None

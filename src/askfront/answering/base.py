@@ -23,6 +23,9 @@ class Answerer(ABC):
     # itself and answers the standalone query retrieval used; a quoting one reads the
     # follow-up as asked.
     generative: bool = False
+    # Capability: after the first retrieval, the Assistant runs the searches `hop_queries`
+    # asks for (a bridge name, each of two compared names) and answers from all passages.
+    wants_second_hop: bool = False
 
     @abstractmethod
     def answer(
@@ -37,6 +40,12 @@ class Answerer(ABC):
         result = self.answer(question, passages, history)
         yield result.text
         yield result
+
+    def hop_queries(
+        self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()
+    ) -> list[str]:
+        """The second hop's searches, read from the first hop's `passages` (none here)."""
+        return []
 
     def condense(self, question: str, history: Sequence[Turn]) -> str:
         """A standalone version of a follow-up question. The default returns it unchanged."""

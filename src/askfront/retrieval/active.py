@@ -3,9 +3,10 @@ it, and searched again when a full rebuild switched builds mid-search."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -86,6 +87,29 @@ class ActiveRetriever:
                 continue
             return result
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def extend(
+        self, first: SearchResult, queries: Sequence[str], options: SearchOptions
+    ) -> SearchResult:
+        """`first` with the new passages of more searches (a second hop) appended after its
+        own: its ranking, which evaluation scores, stays as it was.
+
+        Raises:
+            IndexNotFoundError: if there is no index yet.
+            StoreUnavailableError: if the vector store cannot be queried.
+        """
+        passages = list(first.passages)
+        seen = {p.chunk.id for p in passages}
+        notice = first.notice
+        for query in queries:
+            found = self.search(query, options)
+            notice = notice or found.notice
+            for p in found.passages:
+                if p.chunk.id not in seen:
+                    seen.add(p.chunk.id)
+                    p.rank = len(passages) + 1
+                    passages.append(p)
+        return dataclasses.replace(first, passages=passages, notice=notice)
 
     def _active_name(self) -> str | None:
         """The active build's name from manifest.json (None when there is no index)."""

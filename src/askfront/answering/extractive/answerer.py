@@ -10,74 +10,62 @@ answer, the answerer refuses and lists the closest passages as related reading.
 
 Follow-ups are read with `askfront.answering.followup`: the question's own terms count fully, the
 terms carried over from the previous user turn at CARRIED_WEIGHT.
+
+Two capabilities go beyond one sentence: `wants_second_hop` (the Assistant runs the
+searches `hop_queries` asks for: the names a first-hop sentence adds, or each compared
+name), so that a sentence about such a name can be quoted after the sentence naming it
+(hops.py); and comparisons, answered by a sentence about each name and, when the quotes
+allow it, a verdict that cites both (compare.py).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import replace
 
 from askfront.answering.base import REFUSAL_TEXT, Answerer
+from askfront.answering.extractive.analysis import Analysis
 from askfront.answering.extractive.calibration import (
     DUPLICATE_JACCARD,
     FILLER_WEIGHT,
     LEAD_SENTENCES,
     NUMBER_NAME_WEIGHT,
-    REPEAT_PENALTY,
-    SHORT_PENALTY,
-    W_CONTEXT,
-    W_COVERAGE,
-    W_DENSITY,
     W_LEAD,
     W_RANK,
     W_SALIENCE,
-    W_TYPE,
     Thresholds,
 )
-from askfront.answering.extractive.question import analyze_question
+from askfront.answering.extractive.compare import (
+    Comparison,
+    best_evidence,
+    comparison_answer,
+    comparison_queries,
+    parse_comparison,
+)
+from askfront.answering.extractive.compose import (
+    cite,
+    in_quote_order,
+    quoted_answer,
+    render,
+    same_sentence,
+)
+from askfront.answering.extractive.hops import bridge_query, links
+from askfront.answering.extractive.question import UNTYPED, analyze_question
 from askfront.answering.extractive.sentence import (
     Candidate,
     is_focused,
     name_salience,
     offered_answers,
     sentence_info,
+    sentence_score,
     type_score_of,
 )
 from askfront.answering.extractive.terms import Matcher, jaccard, local_idf, rarity, span_density
 from askfront.answering.followup import carried_words
-from askfront.core.types import Answer, AnswerSentence, Citation, Passage, Turn
+from askfront.core.types import Answer, Citation, Passage, Turn
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class Analysis:
-    """Everything the answerer computed for one question (for calibration and debugging)."""
-
-    qtype: str
-    weights: dict[str, float]  # stem -> final weight (role x IDF x rarity)
-    names: dict[str, str]
-    candidates: list[Candidate] = field(default_factory=list)
-    informative: int = 0  # question terms that are not boilerplate
-    missing_names: list[str] = field(default_factory=list)
-
-    @property
-    def best(self) -> Candidate | None:
-        admissible = [c for c in self.candidates if c.admissible]
-        return max(admissible, key=lambda c: c.score) if admissible else None
-
-    def features(self) -> dict[str, Any]:
-        top = max(self.candidates, key=lambda c: c.score) if self.candidates else None
-        return {
-            "qtype": self.qtype,
-            "answerable": self.best is not None,
-            "top_score": round(top.score, 3) if top else 0.0,
-            "top_coverage": round(top.context, 3) if top else 0.0,
-            "top_name_coverage": round(top.name_coverage, 3) if top else 0.0,
-            "missing_names": self.missing_names,
-        }
 
 
 class ExtractiveAnswerer(Answerer):
@@ -91,6 +79,8 @@ class ExtractiveAnswerer(Answerer):
     """
 
     name = "extractive"
+    # Capability: reads the first hop's passages and asks for more searches (hops.py).
+    wants_second_hop = True
 
     def __init__(
         self,
@@ -116,12 +106,29 @@ class ExtractiveAnswerer(Answerer):
 
         return resolve_query(question, history)
 
+    def hop_queries(
+        self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()
+    ) -> list[str]:
+        """The second hop's searches: one per compared name for a comparison, else the
+        names the best first-hop sentences add."""
+        comparison = parse_comparison(question)
+        if comparison is not None:
+            return comparison_queries(comparison, question)
+        query = bridge_query(self.analyze(question, passages, history, link=False))
+        return [query] if query else []
+
     # -- scoring --------------------------------------------------------------------------
     def analyze(
-        self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        history: Sequence[Turn] = (),
+        *,
+        link: bool = True,
     ) -> Analysis:
-        """Score every sentence of `passages` against `question`. Thresholds play no part
-        here (see `decide`), so a calibration sweep analyzes each question once."""
+        """Score every sentence of `passages` against `question`; with `link`, also the
+        sentences linked across articles (hops.links). Thresholds play no part here (see
+        `decide`), so a calibration sweep analyzes each question once."""
         q = analyze_question(question, carried_words(question, history))
         candidates: list[Candidate] = []
         by_passage: list[list[Candidate]] = []
@@ -142,7 +149,10 @@ class ExtractiveAnswerer(Answerer):
         weights = {t: role * idf(t) * rarity(q.forms.get(t, t)) for t, role in q.weights.items()}
         total = sum(weights.values())
         informative = {t for t, role in q.weights.items() if role > FILLER_WEIGHT}
-        analysis = Analysis(q.qtype, weights, q.names, candidates, informative=len(informative))
+        analysis = Analysis(
+            q.qtype, weights, q.names, candidates, informative=len(informative), question=q
+        )
+        analysis.comparison = parse_comparison(question)
         if not candidates or total <= 0:
             analysis.missing_names = list(q.names.values())
             return analysis
@@ -152,6 +162,7 @@ class ExtractiveAnswerer(Answerer):
                        for t in q.names}  # fmt: skip
         name_total = sum(name_weight.values())
         match = Matcher(weights, frozenset().union(*(c.info.term_set for c in candidates)))
+        analysis.match = match
 
         def name_share(terms: frozenset[str]) -> float:
             if name_total <= 0:
@@ -162,14 +173,18 @@ class ExtractiveAnswerer(Answerer):
         known = frozenset().union(*(c.info.names for c in candidates))
         salience = name_salience(q, candidates, known)
         found: set[str] = set()
+        analysis.name_share = name_share
+        analysis.informative_terms = frozenset(informative)
         for i, group in enumerate(by_passage):
             passage_terms = frozenset().union(*(c.info.term_set for c in group))
+            analysis.passage_terms.append(passage_terms)
             found |= {t for t in q.names if match(t, passage_terms)}
             name_cov = name_share(passage_terms)
             for j, c in enumerate(group):
                 near = c.info.term_set.union(
                     *(n.info.term_set for n in group[max(0, j - 1) : j + 2])
                 )
+                c.near = near
                 own = {t: match(t, c.info.term_set) for t in weights}
                 near_match = {t: match(t, near) for t in weights}
                 c.coverage = sum(weights[t] * m for t, m in own.items()) / total
@@ -177,34 +192,51 @@ class ExtractiveAnswerer(Answerer):
                     c.coverage, sum(weights[t] * m for t, m in near_match.items()) / total
                 )
                 c.matched = sum(1 for t, m in near_match.items() if m and t in informative)
+                c.relation = analysis.relation_share(near)
                 c.name_coverage = name_cov
                 c.focused = is_focused(q, near, match)
                 c.type_score = type_score_of(q.qtype, c.info, q, lowered, known)
                 c.offers = offered_answers(q, c, lowered, known)
                 c.density = span_density(c.info.terms, {t for t, m in own.items() if m})
                 c.novelty = sum(1 for t in c.info.term_set if t not in match.related)
-                c.score = (
-                    W_COVERAGE * c.coverage
-                    + W_CONTEXT * c.context
-                    + W_TYPE * c.type_score
-                    + W_DENSITY * c.density
-                    + W_RANK / (1 + i)
+                c.prior = (
+                    W_RANK / (1 + i)
                     + (W_LEAD if passages[i].chunk.index == 0 and j < LEAD_SENTENCES else 0.0)
                     + W_SALIENCE * salience.get(id(c), 0.0)
                 )
-                if c.novelty == 0 and c.type_score == 0:
-                    c.score *= REPEAT_PENALTY
-                if c.info.n_words < 4:
-                    c.score *= SHORT_PENALTY
+                c.score = sentence_score(c)
         analysis.missing_names = [w for t, w in q.names.items() if t not in found]
+        if link:
+            analysis.links = links(analysis, passages)
         return analysis
 
     def decide(self, analysis: Analysis) -> list[Candidate]:
         """Mark the admissible sentences under these thresholds; return those to quote
-        (best first). Empty means refuse."""
-        for c in analysis.candidates:
+        (best first; a linked sentence is quoted after the sentence it is linked by).
+        Empty means refuse."""
+        analysis.pool = [self._linked(c, analysis) for c in analysis.candidates]
+        for c in analysis.pool:
             c.admissible = self._admissible(c, analysis)
         return self._select(analysis)
+
+    def _linked(self, c: Candidate, analysis: Analysis) -> Candidate:
+        """`c` scored with what it matches together with the first-hop sentence linking
+        to it (hops.links), discounted, if that beats `c` alone; else `c`."""
+        link = analysis.links.get(id(c))
+        if link is None:
+            return c
+        linked = replace(
+            c,
+            coverage=max(c.coverage, link.coverage),
+            context=max(c.context, link.coverage),
+            name_coverage=max(c.name_coverage, link.name_coverage),
+            matched=max(c.matched, link.matched),
+            relation=max(c.relation, link.relation),
+            focused=c.focused or link.focused,
+            via=link.first,
+        )
+        linked.score = self.thresholds.chain_discount * sentence_score(linked)
+        return linked if linked.score > c.score else c
 
     def _admissible(self, c: Candidate, a: Analysis) -> bool:
         """Whether sentence `c` may be quoted as an answer to the analyzed question."""
@@ -218,16 +250,23 @@ class ExtractiveAnswerer(Answerer):
         # rocked by a bridge collapse?" vs "raids ... in various cities").
         if c.matched < 2 and a.informative >= 3:
             return False
+        # On topic is not enough: the sentence must say what the question asks about it
+        # ("died", "directed"), not only name what it names, unless the dense side finds
+        # the passage close (a paraphrase: "dispatch soldiers" for "send troops").
+        close = c.dense is not None and c.dense >= th.relation_relax
+        if c.relation < th.min_relation and not close:
+            return False
         # A "how many" question is not answered by a sentence without a number, however
         # well it matches.
-        if a.qtype != "other" and c.type_score < 0.5:
+        if a.qtype not in UNTYPED and c.type_score < 0.5:
             return False
         if c.context >= th.strong_coverage:
             return True
         if c.dense is not None and c.dense < th.dense_floor:
             return False
         vouched = c.dense is not None and c.dense >= th.dense_support
-        return c.context >= th.weak_coverage and (a.qtype != "other" or vouched)
+        # A cause stated where the question's terms are is as good as a typed token.
+        return c.context >= th.weak_coverage and (c.type_score >= 0.5 or vouched)
 
     # -- answering ------------------------------------------------------------------------
     def answer(
@@ -240,21 +279,22 @@ class ExtractiveAnswerer(Answerer):
 
     def compose(self, analysis: Analysis, passages: Sequence[Passage]) -> Answer:
         """The Answer for an analysis of `passages`: quotes, or an honest refusal."""
+        if analysis.comparison is not None:
+            return self._compare(analysis.comparison, analysis, passages)
         chosen = self.decide(analysis)
         if not chosen:
             return self._refusal(analysis, passages)
-        citations, sentences, parts = [], [], []
-        for n, c in enumerate(chosen, start=1):
-            citations.append(_cite(n, passages[c.passage], c, c.score))
-            sentences.append(AnswerSentence(c.text, [n], supported=True, support_score=c.score))
-            parts.append(f"{c.text} [{n}]")
-        return Answer(
-            text=" ".join(parts),
-            citations=citations,
-            sentences=sentences,
-            mode="extractive",
-            passages=list(passages),
-        )
+        return quoted_answer(chosen, passages)
+
+    def _compare(
+        self, comparison: Comparison, analysis: Analysis, passages: Sequence[Passage]
+    ) -> Answer:
+        """Quote the best sentence about each compared name; refuse if one has none."""
+        a, b = (best_evidence(n, comparison, analysis, passages) for n in comparison.names())
+        if a is None or b is None:
+            missing = [n for n, e in zip(comparison.names(), (a, b), strict=True) if e is None]
+            return self._refusal(analysis, passages, missing)
+        return comparison_answer(comparison, a, b, passages)
 
     def stream(
         self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()
@@ -265,7 +305,7 @@ class ExtractiveAnswerer(Answerer):
             yield result.text
         else:
             for k, s in enumerate(result.sentences):
-                yield f"{' ' if k else ''}{s.text} [{s.citations[0]}]"
+                yield f"{' ' if k else ''}{render(s)}"
         yield result
 
     def _select(self, analysis: Analysis) -> list[Candidate]:
@@ -275,28 +315,38 @@ class ExtractiveAnswerer(Answerer):
         chosen = [best]
         floor = best.score * self.thresholds.second_sentence_ratio
         ranked = sorted(
-            (c for c in analysis.candidates if c.admissible and c is not best),
+            (c for c in analysis.pool if c.admissible and c is not best),
             key=lambda c: -c.score,
         )
         offered = set(best.offers)
         for c in ranked:
             if len(chosen) >= self.max_sentences or c.score < floor:
                 break
-            if any(jaccard(c.info.term_set, o.info.term_set) >= DUPLICATE_JACCARD for o in chosen):
+            # A linked sentence brings the one naming its subject: one quote beyond
+            # max_sentences is allowed for that.
+            if len(in_quote_order([*chosen, c])) > self.max_sentences + 1:
+                continue
+            if any(_repeats(c, o) for o in chosen):
                 continue
             # For a question asking for a name or a number, a further sentence must offer
             # another possible answer: if the best sentence's answer is wrong, a sentence
             # repeating it does not help, one naming a rival might.
-            if analysis.qtype != "other" and c.offers <= offered:
+            if analysis.qtype not in UNTYPED and c.offers <= offered:
+                continue
+            # A further answer to "why" states a cause too, if the best one does.
+            if c.type_score < best.type_score and analysis.qtype == "reason":
                 continue
             offered |= c.offers
             chosen.append(c)
         return chosen
 
-    def _refusal(self, analysis: Analysis, passages: Sequence[Passage]) -> Answer:
+    def _refusal(
+        self, analysis: Analysis, passages: Sequence[Passage], missing: Sequence[str] = ()
+    ) -> Answer:
         text = REFUSAL_TEXT
-        if analysis.missing_names and passages:
-            listed = ", ".join(f"“{w}”" for w in analysis.missing_names[:3])
+        missing = missing or analysis.missing_names
+        if missing and passages:
+            listed = ", ".join(f"“{w}”" for w in missing[:3])
             text += f" None of the closest passages mention {listed}."
         related: list[Citation] = []
         by_passage: dict[int, Candidate] = {}
@@ -304,7 +354,7 @@ class ExtractiveAnswerer(Answerer):
             if c.passage not in by_passage or c.score > by_passage[c.passage].score:
                 by_passage[c.passage] = c
         for i in sorted(by_passage)[:3]:
-            related.append(_cite(len(related) + 1, passages[i], by_passage[i], passages[i].score))
+            related.append(cite(len(related) + 1, passages[i], by_passage[i], passages[i].score))
         return Answer(
             text=text,
             refused=True,
@@ -314,6 +364,8 @@ class ExtractiveAnswerer(Answerer):
         )
 
 
-def _cite(n: int, p: Passage, c: Candidate, score: float) -> Citation:
-    # Offsets are the sentence's own, absolute in the document text: text[start:end] == quote.
-    return Citation(n, p.source, p.title, p.date, c.start, c.end, c.text, score, p.chunk.page)
+def _repeats(c: Candidate, other: Candidate) -> bool:
+    """The same sentence, or one saying nearly the same (term sets this alike)."""
+    return same_sentence(c, other) or (
+        jaccard(c.info.term_set, other.info.term_set) >= DUPLICATE_JACCARD
+    )

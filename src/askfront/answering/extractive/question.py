@@ -55,19 +55,58 @@ _MONEY_VERBS = re.compile(
     r"\b(pay|paid|cost|costs|earn|earns|earned|salar\w*|wages?|price\w*|spen[dt]\w*|worth|"
     r"money|charge\w*|fund\w*|raise\w*|owe\w*|fined?|budget\w*|dollars?|sell|sold|buy|bought)\b"
 )
-_WH = re.compile(r"\b(who|whom|whose|when|where|which|what|how)\b")
+_WH = re.compile(r"\b(who|whom|whose|when|where|which|what|how|why)\b")
 _SKIP = frozenset("is was are were the a an of kind type sort did does do will has had".split())
+# Words before an in-situ question word ("written by whom?", "on what date?").
+_PREPOSITIONS = frozenset(
+    """in on at by for from to of with about during under after before into as since
+    between against than like is was are were did does do""".split()
+)
+# "What caused ...", "What led to ...": a question for a reason, as "why" is.
+_REASON = re.compile(
+    r"^(?:why|how come)\b|^what (?:caused|causes|led|leads|prompted|prompts|triggered|"
+    r"motivated|motivates|drove|drives|made|makes|pushed|pushes|attracts?|attracted|draws?|"
+    r"drew|lures?|lured|forced|forces|inspired|inspires)\b|^(?:for )?what "
+    r"(?:is|was|are|were) (?:the )?(?:main )?(?:reasons?|causes?|motives?|motivations?)\b"
+    r"|^for what reason\b"
+)
+UNTYPED = frozenset({"other", "reason"})
+"""Answer types no kind of token stands for: a sentence need not hold a name or number."""
+
+
+def _asked(text: str) -> re.Match[str] | None:
+    """The question word of a sentence: the one it opens with (after a preposition: "In
+    what year ..."), else an in-situ "what" or "how" ("... premiered on what date?"), else
+    an in-situ "who"/"which" after a preposition ("written by whom?"). Relative pronouns
+    ("the man who shot ...", "a series whose second season ...") are passed over."""
+    found = list(_WH.finditer(text))
+    if not found:
+        return None
+    for m in found:
+        before = text[: m.start()].split()
+        if not before or (len(before) == 1 and before[0] in _PREPOSITIONS):
+            return m
+    for m in found:
+        if m.group(1) in ("what", "how"):
+            return m
+    for m in found:
+        before = text[: m.start()].split()
+        if before[-1].strip(",;:") in _PREPOSITIONS:
+            return m
+    return found[0]
 
 
 def answer_type(question: str) -> str:
     """What an answer to `question` must hold: number, money, percent, date, person,
-    place, entity, or "other" (a description)."""
+    place, entity, "reason" (a cause), or "other" (a description)."""
     parts = re.split(r"(?<=[.!?])\s+", question.strip())
     text_cased = next((s for s in reversed(parts) if _WH.search(s.lower())), parts[-1])
     text = text_cased.lower()
-    m = _WH.search(text)
+    m = _asked(text)
     if not m:
         return "other"
+    if _REASON.search(text[m.start() :]) or _REASON.search(text):
+        return "reason"
     wh, rest = m.group(1), text[m.end() :].split()
     rest = [re.sub(r"\W+", "", w) for w in rest]
     nxt = next((w for w in rest if w and w not in _SKIP), "")
@@ -101,7 +140,7 @@ def answer_type(question: str) -> str:
     ):
         if any(w in nouns for w in head):
             return kind
-    if nxt == "name" or wh == "which":
+    if nxt == "name" or "name" in head[1:] or wh == "which":
         return "entity"
     return "other"
 
@@ -142,6 +181,9 @@ class Question:
     names: dict[str, str]  # stem -> word, for the question's names and numbers
     qtype: str
     focus: tuple[str, frozenset[str]] | None  # the attribute asked about: head, phrase
+    # Words that say the answer's type, not what is asked about ("old" in "How old").
+    type_terms: frozenset[str] = frozenset()
+    proper_terms: frozenset[str] = frozenset()  # capitalized words, in the category too
 
 
 def analyze_question(question: str, carried: Sequence[str]) -> Question:
@@ -168,4 +210,8 @@ def analyze_question(question: str, carried: Sequence[str]) -> Question:
     for w in words(" ".join([question, *carried]).replace("-", " ")):
         for t in stems(w):
             forms.setdefault(t, w)
-    return Question(weights, forms, names, answer_type(question), _focus(question))
+    how = re.findall(r"\bhow\s+([a-z]+)", question.lower())
+    type_terms = frozenset(t for w in how for t in stems(w))
+    return Question(
+        weights, forms, names, answer_type(question), _focus(question), type_terms, frozenset(cased)
+    )

@@ -9,7 +9,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from askfront.answering.extractive.question import Question
+from askfront.answering.extractive.calibration import (
+    REPEAT_PENALTY,
+    SHORT_PENALTY,
+    W_CONTEXT,
+    W_COVERAGE,
+    W_DENSITY,
+    W_TYPE,
+)
+from askfront.answering.extractive.question import UNTYPED, Question
 from askfront.answering.extractive.terms import Matcher, stems, word_stems
 from askfront.answering.followup import proper_words
 from askfront.core.text import STOPWORDS
@@ -44,6 +52,17 @@ _CALENDAR = frozenset(
     )
 )
 _PLACE_CUE = re.compile(r"\b(?:in|at|from|near|to|across)\s+(?:the\s+)?[A-Z]")
+# Words that state a cause or a motive: what answers "why" and "what led to".
+_CAUSE = re.compile(
+    r"\b(?:because|due to|owing to|thanks to|as a result|result(?:ed|s|ing)? (?:in|from)|"
+    r"(?:led|leads?|leading) to|in order to|so that|so as to|motivat\w*|prospects? of|"
+    r"lure[sd]? (?:of|by)|lured|attract(?:ed|s|ive|ion)|driven by|dr(?:ove|ives?) |"
+    r"caused by|causes?|causing|reasons?|motives?|in response to|in protest|in search of|"
+    r"in hopes? of|hoping to|promise[sd]? of|offer(?:ed|s)? of|incentives?|sparked|"
+    r"triggered|prompted|blamed on|amid|for fear of|fear(?:ed|ing)? (?:of|that)|"
+    r"to escape|desperat\w*|poverty|strong sell|appeal of|aimed at)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +76,7 @@ class SentenceInfo:
     percent: bool
     date: bool
     place_cue: bool
+    cause: bool  # states a cause or motive ("because", "the prospect of", "led to")
     n_words: int
 
 
@@ -91,6 +111,7 @@ def sentence_info(text: str) -> SentenceInfo:
         percent=bool(_PERCENT.search(text)),
         date=bool(_DATE.search(text)),
         place_cue=bool(_PLACE_CUE.search(text)),
+        cause=bool(_CAUSE.search(text)),
         n_words=len(text.split()),
     )
 
@@ -117,7 +138,7 @@ def offered_answers(
     a year). Nothing for descriptions ("other"): any sentence may describe."""
     if q.qtype in ("person", "place", "entity"):
         return new_names(c, q, known)
-    if q.qtype == "other":
+    if q.qtype in UNTYPED:
         return frozenset()
     return frozenset(n for n in c.info.numbers if n not in question_lower)
 
@@ -166,13 +187,15 @@ def type_score_of(
         return 1.0 if new_names and info.place_cue else 0.6 if new_names else 0.0
     if qtype == "entity":
         return 1.0 if new_names else 0.5 if new_numbers else 0.0
+    if qtype == "reason":
+        return 1.0 if info.cause else 0.0
     return 0.0
 
 
 # --- candidates and the decision ---------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class Candidate:
     """One sentence of a retrieved passage, with the features the decision reads."""
 
@@ -188,8 +211,29 @@ class Candidate:
     density: float = 0.0
     novelty: int = 0  # content terms the question does not have
     matched: int = 0  # question terms (not boilerplate) found in the sentence or neighbours
+    relation: float = 1.0  # share of the question's relation terms there (not its names)
     focused: bool = True  # the attribute asked about (if any) is next to a name asked of
     dense: float | None = None  # the passage's cosine similarity to the query
     offers: frozenset[str] = frozenset()  # possible answers it holds: new names, numbers
+    near: frozenset[str] = frozenset()  # its terms and its neighbours' in the passage
+    prior: float = 0.0  # the score's parts that do not depend on the question's terms
+    via: Candidate | None = None  # the first-hop sentence a linked copy is scored with
     score: float = 0.0
     admissible: bool = False
+
+
+def sentence_score(c: Candidate) -> float:
+    """A sentence's score: a weighted sum of its features, with penalties for repeats and
+    fragments."""
+    score = (
+        W_COVERAGE * c.coverage
+        + W_CONTEXT * c.context
+        + W_TYPE * c.type_score
+        + W_DENSITY * c.density
+        + c.prior
+    )
+    if c.novelty == 0 and c.type_score == 0:
+        score *= REPEAT_PENALTY
+    if c.info.n_words < 4:
+        score *= SHORT_PENALTY
+    return score

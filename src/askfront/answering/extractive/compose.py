@@ -1,0 +1,65 @@
+"""Writing an answer from chosen sentences: verbatim quotes, each cited, optionally led by
+one short sentence of our own (a comparison's verdict) whose parts cite the quotes.
+
+Every citation's offsets are the quoted sentence's own, absolute in the document text, so
+document_text[start:end] == quote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from askfront.answering.extractive.sentence import Candidate
+from askfront.core.types import Answer, AnswerSentence, Citation, Passage
+from askfront.grounding.markers import MARKER, parse_markers
+
+
+def cite(n: int, p: Passage, c: Candidate, score: float) -> Citation:
+    return Citation(n, p.source, p.title, p.date, c.start, c.end, c.text, score, p.chunk.page)
+
+
+def same_sentence(a: Candidate, b: Candidate) -> bool:
+    """The same sentence (a linked candidate is a scored copy of the sentence)."""
+    return a.passage == b.passage and a.start == b.start
+
+
+def in_quote_order(chosen: Sequence[Candidate]) -> list[Candidate]:
+    """`chosen` without repeats, each linking sentence (`via`) just before the one it
+    links to."""
+    out: list[Candidate] = []
+    for c in chosen:
+        for q in (c.via, c) if c.via is not None else (c,):
+            if not any(same_sentence(q, o) for o in out):
+                out.append(q)
+    return out
+
+
+def render(sentence: AnswerSentence) -> str:
+    """How a sentence reads in the answer: a quote with its marker; a sentence of our own
+    carries its markers in its text."""
+    if MARKER.search(sentence.text):
+        return sentence.text
+    return f"{sentence.text} [{sentence.citations[0]}]"
+
+
+def quoted_answer(
+    chosen: Sequence[Candidate], passages: Sequence[Passage], lead: str | None = None
+) -> Answer:
+    """The answer quoting `chosen` as [1], [2], ... (linking sentences first), after
+    `lead`, a sentence whose markers refer to those numbers."""
+    quotes = in_quote_order(chosen)
+    citations = [cite(n, passages[c.passage], c, c.score) for n, c in enumerate(quotes, 1)]
+    sentences = [
+        AnswerSentence(c.text, [n], supported=True, support_score=c.score)
+        for n, c in enumerate(quotes, 1)
+    ]
+    if lead is not None:
+        cited = parse_markers(lead)
+        sentences.insert(0, AnswerSentence(lead, cited, supported=True, support_score=1.0))
+    return Answer(
+        text=" ".join(render(s) for s in sentences),
+        citations=citations,
+        sentences=sentences,
+        mode="extractive",
+        passages=list(passages),
+    )
