@@ -76,7 +76,7 @@ def _payload(data: Any) -> dict[str, Any]:
 
 
 async def _ask(client: Any, base: str, question: str, session: str) -> dict[str, Any]:
-    """One answer: a single POST, since /ask is not queued (ui.py); raises on any error."""
+    """One answer: a single POST, since /ask is not queued (web/app.py); raises on any error."""
     # A session hash, as the browser and gradio_client send: without one Gradio builds a
     # fresh session state (a config for every component of the UI) per request.
     body = {"data": [question, "[]"], "session_hash": session}

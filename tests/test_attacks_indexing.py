@@ -184,7 +184,7 @@ def test_a_file_that_chunks_too_long_fails_and_the_others_are_indexed(
 
 
 @pytest.mark.slow
-def test_a_huge_text_file_times_out_through_thecli(settings: Settings) -> None:
+def test_a_huge_text_file_times_out_through_the_cli(settings: Settings) -> None:
     # 40 MB of prose: at ~2 MB/s, chunking it needs far more than the 1 s allowed.
     text = DEFAULT_ARTICLE.read_text()
     with open(settings.corpus_dir / "huge.txt", "w") as f:

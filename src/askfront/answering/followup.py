@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Sequence
 
-from askfront.core.text import _WORD, STOPWORDS, content_terms
+from askfront.core.text import STOPWORDS, content_terms, word_forms
 from askfront.core.types import Turn
 
 logger = logging.getLogger(__name__)
@@ -46,18 +46,6 @@ GENERIC_WORDS = frozenset(
 )
 
 
-def _word_forms(text: str) -> list[str]:
-    """Word tokens of `text` in their original case, possessives dropped."""
-    out = []
-    for m in _WORD.finditer(text.replace("’", "'")):
-        w = m.group(0).strip(".")
-        if w.lower().endswith("'s"):
-            w = w[:-2]
-        if w:
-            out.append(w)
-    return out
-
-
 def proper_words(text: str) -> list[str]:
     """Words that look like names or numbers: capitalized (not sentence-initial) or with digits.
 
@@ -66,7 +54,7 @@ def proper_words(text: str) -> list[str]:
     """
     out = []
     for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
-        forms = _word_forms(sentence)
+        forms = word_forms(sentence)
         for i, w in enumerate(forms):
             low = w.lower()
             if low in STOPWORDS:
@@ -88,7 +76,7 @@ def looks_dependent(question: str) -> bool:
     """Whether `question` reads as a follow-up that leans on an earlier turn."""
     if _OPENERS.match(question):
         return True
-    lowered = [w.lower() for w in _word_forms(question)]
+    lowered = [w.lower() for w in word_forms(question)]
     for i, w in enumerate(lowered):
         if w in _PRONOUNS:
             return True
@@ -133,7 +121,7 @@ def carried_words(question: str, history: Sequence[Turn], _depth: int = 0) -> li
     prev_names = proper_words(prev_text)
     replaced = prev_names[0] if prev_names and proper_words(question) else None
     out: list[str] = []
-    for w in _word_forms(prev_text):
+    for w in word_forms(prev_text):
         low = w.lower()
         if low in STOPWORDS or low in GENERIC_WORDS:
             continue

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 from askfront.answering.dates import MONTHS, DateRange, parse_dates
 from askfront.answering.followup import _previous_user_turn, carried_words, looks_dependent
-from askfront.core.text import _WORD, STOPWORDS
+from askfront.core.text import STOPWORDS, word_forms
 from askfront.core.types import Turn
 
 logger = logging.getLogger(__name__)
@@ -299,9 +299,8 @@ def topic_of(text: str) -> str:
     """The words of `text` that are not request framing, in their original form. Names
     (capitalized, not first) stay even when they look like framing ("Key West")."""
     out = []
-    for k, m in enumerate(_WORD.finditer(text)):
-        w = m.group(0).strip(".")
-        low = w.lower().removesuffix("'s")
+    for k, w in enumerate(word_forms(text)):
+        low = w.lower()
         if low in MONTHS and not w[0].isupper():
             continue
         is_name = k > 0 and w[0].isupper() and low not in MONTHS

@@ -1,5 +1,6 @@
-"""The lexical side of text, shared by every stage: normalization, the word tokenizer
-(`words`, `content_terms`) and the sentence splitter."""
+"""The lexical side of text, shared by every stage: normalization, the one word tokenizer
+(`word_forms`, `words`, `content_terms`: BM25, the answerers and verification all use it)
+and the sentence splitter."""
 
 from __future__ import annotations
 
@@ -36,20 +37,26 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
-def words(text: str) -> list[str]:
-    """Lower-cased word tokens, with curly apostrophes folded and possessives dropped."""
+def word_forms(text: str) -> list[str]:
+    """Word tokens of `text` in their original case: curly apostrophes folded, possessives
+    and trailing dots dropped ("U.S." stays one token, "Nepal’s" becomes "Nepal")."""
     out = []
-    for m in _WORD.finditer(text.lower().replace("’", "'")):
+    for m in _WORD.finditer(text.replace("’", "'")):
         w = m.group(0).strip(".")
-        if w.endswith("'s"):
+        if w.lower().endswith("'s"):
             w = w[:-2]
         if w:
             out.append(w)
     return out
 
 
+def words(text: str) -> list[str]:
+    """`word_forms`, lower-cased."""
+    return [w.lower() for w in word_forms(text)]
+
+
 def content_terms(text: str) -> list[str]:
-    """Stemmed content words: what lexical matching compares."""
+    """Stemmed content words: what lexical matching compares, BM25 included."""
     stem = _stemmer().stemWord
     return [stem(w) for w in words(text) if w not in STOPWORDS]
 

@@ -11,20 +11,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from askfront.core.errors import ConfigError
+from askfront.core.errors import ConfigError, QuestionError
+from askfront.core.history import validate_turns
 from askfront.core.types import Turn
 from askfront.evaluation.metrics import normalize_answer
-
-
-class HistoryTurn(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    role: Literal["user", "assistant"]
-    content: str
 
 
 class EvalItem(BaseModel):
@@ -38,8 +32,18 @@ class EvalItem(BaseModel):
     answerable: bool = True
     sources: list[str] = Field(default_factory=list)
     evidence: str | None = None
-    history: list[HistoryTurn] = Field(default_factory=list)
+    # Checked by the one history parser (askfront.core.history); pydantic cannot take the
+    # TypedDict `Turn` itself on Python 3.11.
+    history: list[dict[str, str]] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
+
+    @field_validator("history", mode="before")
+    @classmethod
+    def _history_as_turns(cls, value: Any) -> Any:
+        try:
+            return validate_turns(value or [], "history")
+        except QuestionError as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("id", mode="before")
     @classmethod
@@ -57,7 +61,7 @@ class EvalItem(BaseModel):
         return self
 
     def turns(self) -> list[Turn]:
-        return [{"role": t.role, "content": t.content} for t in self.history]
+        return validate_turns(self.history, "history")
 
 
 def load_testset(path: Path | str) -> list[EvalItem]:

@@ -6,25 +6,22 @@ import json
 import logging
 import shutil
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import bm25s
 import numpy as np
-import Stemmer
+
+from askfront.core.text import content_terms
 
 logger = logging.getLogger(__name__)
 # bm25s sets its own logger to DEBUG when imported, which prints build chatter to users.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
-
-
-def _tokenize(texts: list[str]) -> bm25s.tokenization.Tokenized:
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False)
+# The lexical tokenizer every stage shares (askfront.core.text.content_terms), so BM25
+# and the answerer match the same stems. Saved with the index: one built with another
+# tokenizer is stale, and the next sync rebuilds it.
+TOKENIZER = "askfront.content_terms/1"
 
 
 @dataclass
@@ -39,10 +36,8 @@ class KeywordIndex:
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         if not self.ids:
             return []
-        words = bm25s.tokenize(
-            [query], stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
-        )[0]
-        known = self.retriever.get_tokens_ids(words)  # words the corpus never uses drop out
+        # Words the corpus never uses drop out.
+        known = self.retriever.get_tokens_ids(content_terms(query))
         if not known:
             return []
         scores = self.retriever.get_scores_from_ids(known, weight_mask=mask)
@@ -77,15 +72,30 @@ def build(
     folder.mkdir(parents=True)
     retriever = bm25s.BM25()
     if texts:
-        retriever.index(_tokenize(texts), show_progress=False)
+        retriever.index([content_terms(t) for t in texts], show_progress=False)
         retriever.save(str(folder))
     (folder / "chunks.json").write_text(
-        json.dumps({"ids": ids, "sources": sources, "dates": dates})
+        json.dumps({"ids": ids, "sources": sources, "dates": dates, "tokenizer": TOKENIZER})
     )
+
+
+def is_current(folder: Path) -> bool:
+    """Whether the index in `folder` was built with today's tokenizer."""
+    try:
+        meta = json.loads((folder / "chunks.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and meta.get("tokenizer") == TOKENIZER
 
 
 def load(folder: Path) -> KeywordIndex:
     meta = json.loads((folder / "chunks.json").read_text())
+    if meta.get("tokenizer") != TOKENIZER:
+        logger.warning(
+            "The keyword index in %s was built by an older askfront; run `askfront index` to "
+            "rebuild it (keyword matches are unreliable until then).",
+            folder,
+        )
     if meta["ids"]:
         retriever = bm25s.BM25.load(str(folder), mmap=False)
     else:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from askfront.core.types import Chunk
+from askfront.indexing import bm25
 from askfront.indexing.store import Build, date_int
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ def bm25_is_stale(build: Build) -> bool:
     """Whether BM25 was built from anything but the docstore as it is now."""
     state = build.state()
     folder = build.bm25_dir()
-    if folder is None or not folder.is_dir():
+    if folder is None or not folder.is_dir() or not bm25.is_current(folder):
         return True
     return state.get("docstore_version") != build.docstore.version()
 
