@@ -32,10 +32,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 logger = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+LOOPBACK_NAMES = frozenset(
+    {"localhost", "localhost.localdomain", "ip6-localhost", "127.0.0.1", "::1"}
+)
 WILDCARD_BINDS = frozenset({"", "0.0.0.0", "::"})
 UPLOAD_PATH = "/gradio_api/upload"
 _MB = 1024 * 1024
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a bind address or a host name) is this machine's loopback."""
+    if host.strip().strip("[]").lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)

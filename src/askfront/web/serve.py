@@ -3,7 +3,6 @@ request guard installed, the index warmed up, and a clean stop on Ctrl+C or SIGT
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import signal
@@ -17,22 +16,10 @@ from askfront.assistant import Assistant
 from askfront.core.config import Settings
 from askfront.core.errors import AskfrontError, ConfigError
 from askfront.web.app import APP_CSS, build_app
-from askfront.web.guard import HostPolicy, RequestGuard, UploadLimits
+from askfront.web.guard import HostPolicy, RequestGuard, UploadLimits, is_loopback
 from askfront.web.uploads import remove_partials
 
 logger = logging.getLogger(__name__)
-
-_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
 
 def parse_auth(auth: str) -> tuple[str, str]:
     user, sep, password = auth.partition(":")
