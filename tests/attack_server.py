@@ -1,7 +1,8 @@
 """One `python app.py` over a small hostile corpus and a real index, for issue 13's attacks.
 
-Shared (session scope) by test_attacks_web.py and test_attacks_browser.py. Each test that
-changes something changes only its own file, so the order of the tests does not matter.
+Shared (session scope) by test_attacks_web.py, test_attacks_uploads.py and
+test_attacks_browser.py. Each test that changes something changes only its own file, so the
+order of the tests does not matter.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from conftest import DEFAULT_ARTICLE
 from netutil import free_port, serve_app
 
 LEGION = "How many foreigners serve in Ukraine's international legion?"
+WAIT_S = 600  # a ceiling against hangs, far above any wait on a loaded machine
 URL_ARTICLE = "vellmar-archive.txt"
 URL_TEXT = (
     "The Vellmar archive opened a new reading room in March. The Vellmar archive published "

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -89,3 +94,35 @@ def _wait_until_serving(url: str, proc: subprocess.Popen[bytes], log: Path) -> N
         except OSError:
             time.sleep(0.5)
     pytest.fail(f"app.py did not answer on {url}:\n{log.read_text()[-3000:]}")
+
+
+@contextmanager
+def http_server(
+    respond: Callable[[BaseHTTPRequestHandler, dict[str, Any]], None],
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A local HTTP server on 127.0.0.1; `respond(handler, json_body)` answers each POST.
+    Yields the base URL and the list of request bodies received."""
+    bodies: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            size = int(self.headers.get("Content-Length", 0))
+            body = json.loads(self.rfile.read(size) or b"{}")
+            bodies.append({"path": self.path, **body})
+            # The client may give up first (the timeout tests).
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                respond(self, body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", bodies
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -1,88 +1,26 @@
-"""Document loaders: each format with its metadata, normalization, offsets and failure reasons."""
+"""Text, Markdown and HTML loaders: metadata, normalization, offsets, decoding, failure reasons.
+
+PDF is in test_pdf_loader.py, corpus listing and upload names in test_corpus_files.py.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import threading
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
-from askfront.core.errors import ConfigError, DocumentError
+from askfront.core.errors import DocumentError
 from askfront.core.types import Document
 from askfront.corpus import loader as documents
 from askfront.corpus.base import parse_date
-from askfront.corpus.files import SUPPORTED_SUFFIXES, iter_corpus, safe_corpus_path
 from askfront.corpus.loader import load_document, load_document_with_timeout
+from docutil import DOCS, reason, write
 
-DOCS = Path(__file__).parent / "data" / "docs"
 CORPUS = Path(__file__).parents[1] / "corpus"
-
-
-def make_pdf(pages: list[str], *, title: str | None = None) -> bytes:
-    """A valid PDF with one Helvetica text line per input line; "" makes a blank page.
-
-    Built with pypdf's own objects: no PDF-writing library is installed, and a content
-    stream of Tj operators is all a text page needs.
-    """
-    writer = PdfWriter()
-    font = DictionaryObject(
-        {
-            NameObject("/Type"): NameObject("/Font"),
-            NameObject("/Subtype"): NameObject("/Type1"),
-            NameObject("/BaseFont"): NameObject("/Helvetica"),
-            NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
-        }
-    )
-    font_ref = writer._add_object(font)
-    for text in pages:
-        page = writer.add_blank_page(612, 792)
-        ops = ["BT", "/F1 12 Tf", "14 TL", "72 720 Td"]
-        for line in text.split("\n") if text else []:
-            escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-            ops.append(f"({escaped}) Tj T*")
-        ops.append("ET")
-        stream = DecodedStreamObject()
-        stream.set_data("\n".join(ops).encode("cp1252"))
-        page[NameObject("/Contents")] = writer._add_object(stream)
-        page[NameObject("/Resources")] = DictionaryObject(
-            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font_ref})}
-        )
-    if title:
-        writer.add_metadata({"/Title": title, "/Author": "Report Desk"})
-    buf = io.BytesIO()
-    writer.write(buf)
-    return buf.getvalue()
-
-
-def encrypt_pdf(data: bytes, user_password: str) -> bytes:
-    # RC4 works without the optional `cryptography` package; AES would need it.
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
-    writer.encrypt(user_password=user_password, owner_password="owner", algorithm="RC4-128")
-    buf = io.BytesIO()
-    writer.write(buf)
-    return buf.getvalue()
-
-
-def write(root: Path, name: str, content: bytes | str) -> Path:
-    path = root / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, str):
-        path.write_bytes(content.encode("utf-8"))
-    else:
-        path.write_bytes(content)
-    return path
-
-
-def reason(path: Path, root: Path, **kwargs: int) -> str:
-    with pytest.raises(DocumentError) as info:
-        load_document(path, root, **kwargs)
-    return str(info.value)
 
 
 # -- the default corpus and the committed fixtures -------------------------------------
@@ -166,74 +104,6 @@ def test_html_falls_back_to_visible_text_when_trafilatura_finds_nothing(
     assert "Shift workers and students were the first visitors" in doc.text
     assert "do not index this" not in doc.text  # scripts are never text
     assert "Fallback Title" not in doc.text  # nor is the <head>
-
-
-# -- PDF ----------------------------------------------------------------------------------
-
-
-PAGES = [
-    "Page one opens the report.\nIt has two lines (and parentheses).",
-    "",
-    "Page three: Café prices rose 4%.",
-    "The last page closes the report.",
-]
-
-
-def test_pdf_pages_and_offsets(tmp_path: Path) -> None:
-    data = make_pdf(PAGES, title="Quarterly Coffee Report")
-    doc = load_document(write(tmp_path, "report.pdf", data), tmp_path)
-    # pypdf reads back what the generator wrote, page by page.
-    reader = PdfReader(io.BytesIO(data))
-    expected = [p.extract_text().strip() for p in reader.pages]
-    assert expected[0].startswith("Page one opens the report.")
-    assert expected[1] == ""
-    assert "Café" in expected[2]
-
-    assert [s.page for s in doc.pages] == [1, 2, 3, 4]
-    for span, page_text in zip(doc.pages, expected, strict=True):
-        assert doc.text[span.start : span.end] == page_text
-    assert doc.text == "\n\n".join(expected)
-    blank = doc.pages[1]
-    assert blank.start == blank.end  # a blank page still gets its span
-    third = doc.text.index("Café")
-    assert doc.page_at(third) == 3
-    assert doc.page_at(doc.text.index("last page")) == 4
-    assert doc.page_at(0) == 1
-    assert doc.title == "Quarterly Coffee Report"
-    assert doc.author == "Report Desk"
-
-
-def test_committed_pdf_fixture_loads() -> None:
-    doc = load_document(DOCS / "sample.pdf", DOCS)
-    assert len(doc.pages) == 3
-    assert [doc.page_at(doc.text.index(f"page {n}.")) for n in (1, 2, 3)] == [1, 2, 3]
-
-
-def test_pdf_title_defaults_to_file_name(tmp_path: Path) -> None:
-    doc = load_document(write(tmp_path, "annual_report-2023.pdf", make_pdf(["Text."])), tmp_path)
-    assert doc.title == "Annual report 2023"
-
-
-def test_encrypted_pdf_with_empty_user_password_loads(tmp_path: Path) -> None:
-    data = encrypt_pdf(make_pdf(["Readable without a password."]), user_password="")
-    assert PdfReader(io.BytesIO(data)).is_encrypted
-    doc = load_document(write(tmp_path, "open.pdf", data), tmp_path)
-    assert doc.text == "Readable without a password."
-
-
-def test_encrypted_pdf_with_password_is_reported(tmp_path: Path) -> None:
-    data = encrypt_pdf(make_pdf(["Secret text."]), user_password="s3cret")
-    assert reason(write(tmp_path, "locked.pdf", data), tmp_path).startswith("encrypted PDF")
-
-
-def test_scanned_pdf_without_text_is_reported(tmp_path: Path) -> None:
-    path = write(tmp_path, "scan.pdf", make_pdf(["", ""]))
-    assert reason(path, tmp_path) == "PDF has no extractable text (scanned?)"
-
-
-def test_corrupt_pdf_is_reported(tmp_path: Path) -> None:
-    path = write(tmp_path, "bad.pdf", b"%PDF-1.7\nthis is not a pdf body at all\n")
-    assert reason(path, tmp_path).startswith("corrupt PDF: ")
 
 
 # -- normalization and offsets -----------------------------------------------------------
@@ -427,93 +297,3 @@ def test_load_with_timeout_gives_up(tmp_path: Path, monkeypatch: pytest.MonkeyPa
             load_document_with_timeout(DOCS / "sample.md", DOCS, timeout_s=0.05)
     finally:
         release.set()
-
-
-# -- corpus listing ----------------------------------------------------------------------
-
-
-def test_iter_corpus(tmp_path: Path) -> None:
-    for name in [
-        "b.md",
-        "A.TXT",
-        "sub/deeper/c.PDF",
-        "sub/d.htm",
-        "sub/e.markdown",
-        "z.html",
-        ".hidden.md",
-        ".git/config.md",
-        "sub/.cache/f.txt",
-        "notes.docx",
-        "image.png",
-    ]:
-        write(tmp_path, name, "x")
-    (tmp_path / "folder.md").mkdir()
-    found = [p.relative_to(tmp_path).as_posix() for p in iter_corpus(tmp_path)]
-    assert found == ["A.TXT", "b.md", "sub/d.htm", "sub/deeper/c.PDF", "sub/e.markdown", "z.html"]
-
-
-def test_iter_corpus_missing_folder(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="does not exist"):
-        iter_corpus(tmp_path / "nope")
-
-
-def test_committed_fixtures_are_a_corpus() -> None:
-    names = [p.name for p in iter_corpus(DOCS)]
-    assert names == ["harbor-dredging_plan.txt", "sample.html", "sample.md", "sample.pdf"]
-    assert {Path(n).suffix for n in names} <= set(SUPPORTED_SUFFIXES)
-
-
-# -- upload names -------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("filename", "expected"),
-    [
-        ("report.pdf", "report.pdf"),
-        ("My Report (final).PDF", "My-Report-_final.pdf"),
-        ("Résumé – été.md", "Resume-ete.md"),
-        ("C-fakepath/notes.txt", "notes.txt"),
-        ("uploads\\sub\\page.html", "page.html"),
-        ("  spaced   name .txt ", "spaced-name.txt"),
-        ("a" * 300 + ".md", "a" * 200 + ".md"),
-    ],
-)
-def test_safe_corpus_path_accepts(tmp_path: Path, filename: str, expected: str) -> None:
-    target = safe_corpus_path(tmp_path, filename)
-    assert target == tmp_path / expected
-    assert target.resolve().parent == tmp_path.resolve()
-
-
-@pytest.mark.parametrize(
-    ("filename", "why"),
-    [
-        ("../etc/passwd.txt", "'..'"),
-        ("docs/../../x.md", "'..'"),
-        ("..\\x.md", "'..'"),
-        ("/etc/passwd.txt", "absolute"),
-        ("\\\\server\\share\\x.md", "absolute"),
-        ("C:\\Users\\x.md", "absolute"),
-        ("bad\x00name.txt", "NUL"),
-        ("", "empty"),
-        ("   ", "empty"),
-        ("dir/", "empty"),
-        (".env.txt", "hidden"),
-        ("sub/.secret.md", "hidden"),
-        ("payload.exe", "unsupported file type .exe"),
-        ("noext", "unsupported file type (no extension)"),
-        ("???.md", "no letters or digits"),
-    ],
-)
-def test_safe_corpus_path_rejects(tmp_path: Path, filename: str, why: str) -> None:
-    with pytest.raises(DocumentError, match=None) as info:
-        safe_corpus_path(tmp_path, filename)
-    assert why in str(info.value)
-
-
-def test_safe_corpus_path_refuses_symlink_out_of_root(tmp_path: Path) -> None:
-    root = tmp_path / "corpus"
-    root.mkdir()
-    outside = write(tmp_path, "outside.md", "x")
-    (root / "evil.md").symlink_to(outside)
-    with pytest.raises(DocumentError, match="outside the corpus folder"):
-        safe_corpus_path(root, "evil.md")

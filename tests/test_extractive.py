@@ -3,6 +3,7 @@
 Passages are real chunks of the default article (the real sentence splitter and chunker
 with the bundled model's tokenizer); retrieval is simulated by BM25 over those chunks, so
 refusal cases get the closest passages there are, as the real pipeline would give them.
+How questions and words are read, on hand-made passages, is in test_extractive_reading.py.
 """
 
 from __future__ import annotations
@@ -10,54 +11,18 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-import bm25s
-import frontmatter
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from askfront.answering.base import REFUSAL_TEXT
-from askfront.answering.extractive import ExtractiveAnswerer, terms
+from askfront.answering.extractive import ExtractiveAnswerer
 from askfront.answering.extractive.calibration import CARRIED_WEIGHT
-from askfront.answering.extractive.question import answer_type
-from askfront.answering.extractive.sentence import sentence_info
-from askfront.answering.extractive.terms import rarity, stems
+from askfront.answering.extractive.terms import rarity
 from askfront.answering.followup import resolve_query
-from askfront.assistant import embedding_spec
-from askfront.core.config import Settings
-from askfront.core.text import content_terms, normalize_text
-from askfront.core.types import Answer, Chunk, Document, Passage, Turn
-from askfront.indexing.chunking import chunk_document
-from askfront.indexing.embeddings import get_tokenizer
+from askfront.core.types import Answer, Turn
 from conftest import DEFAULT_ARTICLE
-
-
-class Corpus:
-    """The default article, chunked, with a BM25 stand-in for retrieval."""
-
-    def __init__(self) -> None:
-        post = frontmatter.loads(normalize_text(DEFAULT_ARTICLE.read_text(encoding="utf-8")))
-        self.doc = Document(
-            path=DEFAULT_ARTICLE.name,
-            text=post.content,
-            sha256="0" * 64,
-            title=str(post["title"]),
-            date=str(post["date"]),
-        )
-        self.chunks: list[Chunk] = chunk_document(
-            self.doc, get_tokenizer(embedding_spec(Settings())), 200
-        )
-        self.bm25 = bm25s.BM25()
-        self.bm25.index([content_terms(c.text) for c in self.chunks], show_progress=False)
-
-    def passage(self, chunk: Chunk, rank: int, dense: float | None = None) -> Passage:
-        return Passage(chunk, self.doc.title, self.doc.date, 1.0 / (60 + rank), dense, None, rank)
-
-    def retrieve(self, query: str, k: int = 5, dense: float | None = None) -> list[Passage]:
-        scores = self.bm25.get_scores(content_terms(query))
-        order = np.argsort(-scores, kind="stable")[:k]
-        return [self.passage(self.chunks[i], r + 1, dense) for r, i in enumerate(order)]
+from extractive_corpus import Corpus
 
 
 @pytest.fixture(scope="module")
@@ -306,50 +271,7 @@ def test_never_invents_text(
     assert_verbatim(answer, corpus)
 
 
-# --- question reading ------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("question", "kind"),
-    [
-        ("How many Nepalis have been killed?", "number"),
-        ("How much are Nepalis paid?", "money"),
-        ("What monthly salary attracts poor Nepalis?", "money"),
-        ("What death toll do the authorities report?", "number"),
-        ("What percentage of the legion is American?", "percent"),
-        ("When did Russia invade Ukraine?", "date"),
-        ("In which year did the war start?", "date"),
-        ("Who is the Kremlin spokesman?", "person"),
-        ("Who is Ramchandra Khadka?", "other"),  # a description, not another name
-        ("Where was the man from Kashmir training?", "place"),
-        ("Which country sent the most fighters?", "place"),
-        ("Which news agency traced the journeys of Cubans?", "entity"),
-        ("What did Macron say?", "other"),
-        ("The war began in 2022. Who leads the legion?", "person"),  # the last question counts
-    ],
-)
-def test_answer_type_detection(question: str, kind: str) -> None:
-    assert answer_type(question) == kind
-
-
-def test_terms_normalize_the_forms_articles_vary() -> None:
-    assert stems("Macron chose the 37-year-old") == ["macron", "choos", "37", "year", "old"]
-    assert stems("the 13th state") == ["13", "state"]
-    assert stems("U.S. troops, US aid, United States") == stems(
-        "America troops, America aid, America"
-    )
-    assert stems("killed, dead, salary") == ["die", "die", "pay"]
-
-
-def test_without_wordfreq_every_word_is_equally_rare(monkeypatch: pytest.MonkeyPatch) -> None:
-    rarity.cache_clear()
-    monkeypatch.setattr(terms, "_zipf", lambda: None)
-    try:
-        assert rarity("people") == rarity("listeria") == 1.0
-    finally:
-        rarity.cache_clear()
-    monkeypatch.undo()
-    assert rarity("people") < rarity("listeria")
+# --- answer() is compose(analyze()) ----------------------------------------------------
 
 
 def test_answer_is_compose_of_analyze(corpus: Corpus, answerer: ExtractiveAnswerer) -> None:
@@ -362,48 +284,3 @@ def test_answer_is_compose_of_analyze(corpus: Corpus, answerer: ExtractiveAnswer
     strict = answerer.with_thresholds(strong_coverage=2.0, weak_coverage=2.0)
     assert strict.compose(analysis, passages).refused
     assert analysis.features()["answerable"] is False
-
-
-# --- hand-made passages --------------------------------------------------------------
-
-
-def passage_of(*sentences: str, source: str = "news.md", rank: int = 1) -> Passage:
-    """One chunk holding `sentences` (separated by single spaces), as retrieval returns it."""
-    text = " ".join(sentences)
-    spans, start = [], 0
-    for s in sentences:
-        spans.append((start, start + len(s)))
-        start += len(s) + 1
-    chunk = Chunk(f"{source}#0", source, 0, text, 0, len(text), sentences=tuple(spans))
-    return Passage(chunk, "News", "2024-01-10", 1.0 / (60 + rank), 0.6, None, rank)
-
-
-def test_day_and_month_names_are_not_names() -> None:
-    # "Monday" is capitalized but answers "when", not "which airline".
-    assert sentence_info("Officials met on Monday in January.").names == frozenset()
-    monday = "Federal officials grounded the planes with loose bolts on Monday."
-    united = "Later, United Airlines grounded its planes after finding loose bolts."
-    answer = ExtractiveAnswerer().answer(
-        "Which airline grounded its planes over loose bolts?", [passage_of(monday, united)]
-    )
-    assert [c.quote for c in answer.citations] == [united]
-
-
-def test_a_further_sentence_must_offer_another_answer() -> None:
-    question = "Which airline found loose bolts on its grounded planes?"
-    first = "Inspectors at Alaska Airlines found loose bolts on several of its grounded planes."
-    again = (
-        "The loose bolts turned up on planes Alaska Airlines had grounded since Friday's blowout."
-    )
-    rival = "Another carrier, United, also found loose bolts on its grounded planes."
-    passages = [passage_of(first, again, source="a.md"), passage_of(rival, source="b.md", rank=2)]
-    answerer = ExtractiveAnswerer(max_sentences=2)
-    scores = {c.text: c.score for c in answerer.analyze(question, passages).candidates}
-    # By score alone the repeat of Alaska Airlines would come second ...
-    assert scores[first] > scores[again] > scores[rival] >= 0.7 * scores[first]
-    # ... but it offers no other answer; the sentence naming United does.
-    answer = answerer.answer(question, passages)
-    assert [c.quote for c in answer.citations] == [first, rival]
-    # A description has no rival answers: there the next best sentence comes second.
-    described = answerer.answer("What did Alaska Airlines find on its grounded planes?", passages)
-    assert [c.quote for c in described.citations] == [first, again]

@@ -14,7 +14,7 @@ from askfront.answering.extractive.names import name_phrases, name_spans
 from askfront.answering.extractive.question import answer_type
 from askfront.core.types import Answer, Chunk, Passage
 from askfront.grounding.markers import parse_markers, strip_markers
-from test_extractive import Corpus
+from extractive_corpus import Corpus
 
 
 def article(source: str, title: str, *sentences: str, rank: int = 1, dense: float = 0.6) -> Passage:
