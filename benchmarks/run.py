@@ -132,7 +132,7 @@ def _askfront_queries(
     from askfront.assistant import Assistant
     from askfront.evaluation.metrics import passes
     from askfront.grounding.markers import strip_markers
-    from askfront.retrieval.hybrid import SearchOptions
+    from askfront.retrieval.base import SearchOptions
 
     assistant = Assistant(settings, embeddings=embeddings)
     retriever = assistant.retriever()

@@ -19,9 +19,8 @@ from attack_server import (
     AttackServer,
     LockHolder,
 )
+from browserutil import WAIT_MS, ask_in_chat, open_page
 from conftest import CHROMIUM
-
-WAIT_MS = 600_000  # a ceiling against hangs, far above any wait on a loaded machine
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,28 +35,9 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright f
 
 @pytest.fixture
 def page(chromium: Any, attack_server: AttackServer) -> Iterator[Any]:
-    """A fresh browser session on the app; every URL it requests is in `page.requested`."""
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
-    pg = context.new_page()
-    requested: list[str] = []
-    errors: list[str] = []
-    pg.on("request", lambda request: requested.append(request.url))
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.requested = requested
-    pg.set_default_timeout(WAIT_MS)
-    pg.goto(attack_server.url)
-    pg.locator("#question textarea").wait_for()
-    yield pg
-    context.close()
-    assert errors == [], f"JavaScript errors on the page: {errors}"
-
-
-def _ask(page: Any, question: str, answer_id: int) -> Any:
-    box = page.locator("#question textarea")
-    box.fill(question)
-    box.press("Enter")
-    page.locator(f'#sources-panel a[href^="#cite-{answer_id}-"]').first.wait_for()
-    return page.locator("#chat .message-content").last
+    """A fresh browser session on the app (browserutil.open_page)."""
+    with open_page(chromium, attack_server.url) as pg:
+        yield pg
 
 
 def _api(attack_server: AttackServer, question: str) -> dict[str, Any]:
@@ -86,7 +66,7 @@ def test_a_deleted_documents_name_in_a_toast_loads_nothing(
     sync_api.expect(page.locator("#documents")).to_contain_text(TOAST_NAME)  # as text
     assert page.locator("#documents img").count() == 0
     page.get_by_role("tab", name="Chat").click()
-    reply = _ask(page, TOAST_QUESTION, 0)
+    reply = ask_in_chat(page, TOAST_QUESTION, 0)
     sync_api.expect(page.locator("#sources-panel")).to_contain_text(TOAST_NAME)
     (attack_server.corpus / TOAST_NAME).unlink()
     attack_server.reindex()  # another process drops it from the index
@@ -109,7 +89,7 @@ def test_a_quote_with_a_url_is_shown_verbatim(
     assert expected["citations"], expected
     quotes = [c["quote"] for c in expected["citations"]]
     assert any("@" in q or "://" in q for q in quotes), quotes  # the case this is about
-    reply = _ask(page, question, 0)
+    reply = ask_in_chat(page, question, 0)
     text = reply.inner_text()
     for quote in quotes:
         assert quote in text

@@ -16,7 +16,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ from askfront.indexing.store import active_build
 from askfront.indexing.sync import sync
 from attackutil import LEGION, assert_stores_agree, bulletin, cli, env, index_json
 from conftest import DEFAULT_ARTICLE
+from diskutil import fill, small_disk_fixture  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -317,38 +317,6 @@ def _wait_for_first_batch(settings: Settings, proc: subprocess.Popen[str]) -> No
 # == Item 16: dense search on a full disk ============================================
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 64 MB tmpfs folder (needs root)."""
-    folder = tmp_path / "index"
-    folder.mkdir()
-    if os.geteuid() != 0 or not shutil.which("mount"):
-        pytest.skip("mounting a small tmpfs needs root")
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(folder)],
-                          capture_output=True, text=True)  # fmt: skip
-    if proc.returncode:
-        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
-
-
-def _fill(folder: Path) -> None:
-    """Leave no free byte: shrink the tmpfs to what it holds, then fill what is left."""
-    st = os.statvfs(folder)
-    used_kb = (st.f_blocks - st.f_bfree) * st.f_frsize // 1024
-    subprocess.run(["mount", "-o", f"remount,size={used_kb + 64}k", str(folder)], check=True)
-    try:
-        with open(folder / "filler", "wb") as f:
-            while True:
-                f.write(b"\0" * 4096)
-                f.flush()
-    except OSError:  # ENOSPC, at once or after some blocks
-        pass
-    assert shutil.disk_usage(folder).free == 0
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("indexed_by", ["this process", "the CLI"])
 def test_a_fresh_ask_on_a_full_disk_still_searches_by_meaning(
@@ -363,7 +331,7 @@ def test_a_fresh_ask_on_a_full_disk_still_searches_by_meaning(
         assert not list(small_disk.glob("builds/*/docstore.sqlite3-shm"))
     else:
         sync(index_spec(settings), embeddings=real_embeddings)
-    _fill(small_disk)
+    fill(small_disk)
     # Words the article does not use, so keyword search alone would not find it.
     proc = cli(settings, "ask", "--json", LEGION)
     assert proc.returncode == 0, proc.stderr

@@ -23,12 +23,11 @@ from askfront.core.question import EMPTY_QUESTION
 from askfront.core.types import Answer
 from askfront.corpus.files import safe_corpus_path
 from askfront.indexing.sync import sync
-from askfront.retrieval.hybrid import SearchOptions
+from askfront.retrieval.base import SearchOptions
 from attackutil import LEGION
 from conftest import DEFAULT_ARTICLE, REPO
 from netutil import free_port as _free_port
 from reliabilityutil import assert_well_formed as _assert_well_formed
-from reliabilityutil import gist as _gist
 
 pytestmark = pytest.mark.e2e
 
@@ -178,11 +177,18 @@ def hostile_assistant(
 def test_hostile_article_leaves_the_other_answers_unchanged(
     seed_assistant: Assistant, hostile_assistant: Assistant
 ) -> None:
+    """The hostile article is never quoted for the seed questions, and every answer keeps
+    its refusal decision and its best sentence. A further quote may change: one more article
+    shifts BM25's corpus statistics, and near-tied passages can swap (fact-08's third quote
+    did, when BM25 moved to the shared tokenizer)."""
     for item in SEED:
         history = item.get("history") or []
         clean = seed_assistant.ask(item["question"], history)
         hostile = hostile_assistant.ask(item["question"], history)
-        assert _gist(hostile) == _gist(clean), item["id"]
+        assert hostile.refused == clean.refused, item["id"]
+        assert all(c.source != HOSTILE_NAME for c in hostile.citations), item["id"]
+        if not clean.refused:
+            assert hostile.citations[0].quote == clean.citations[0].quote, item["id"]
 
 
 def test_hacked_appears_only_as_a_verbatim_cited_quote(hostile_assistant: Assistant) -> None:

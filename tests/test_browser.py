@@ -19,6 +19,7 @@ from askfront.answering.base import REFUSAL_TEXT
 from askfront.assistant import index_spec
 from askfront.core.config import Settings
 from askfront.core.types import IndexReport, Progress
+from browserutil import WAIT_MS, ask_in_chat, open_page
 from conftest import CHROMIUM, DEFAULT_ARTICLE, REPO, FakeAssistant
 from netutil import free_port as _free_port
 from netutil import serve_app
@@ -31,7 +32,6 @@ HOSTILE_TEXT = (
     '<img src=x onerror="window.__pwned=2"> of the Glimmerwick lighthouse lamp.\n'
 )
 LEGION_QUESTION = "How many foreigners serve in Ukraine's international legion?"
-WAIT_MS = 600_000  # a ceiling against hangs, far above any wait on a loaded machine
 
 pytestmark = [
     pytest.mark.browser,
@@ -65,27 +65,9 @@ def server(
 
 @pytest.fixture
 def page(chromium: Any, server: dict[str, Any]) -> Iterator[Any]:
-    """A fresh browser session on the app; fails the test on any JavaScript error."""
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.set_default_timeout(WAIT_MS)
-    pg.goto(server["url"])
-    pg.locator("#question textarea").wait_for()
-    yield pg
-    context.close()
-    assert errors == [], f"JavaScript errors on the page: {errors}"
-
-
-def _ask(page: Any, question: str, answer_id: int) -> Any:
-    """Ask in the chat and wait for the final answer; returns the answer's message."""
-    box = page.locator("#question textarea")
-    box.fill(question)
-    box.press("Enter")
-    # The sources panel is filled once the answer is final.
-    page.locator(f'#sources-panel a[href^="#cite-{answer_id}-"]').first.wait_for()
-    return page.locator("#chat .message-content").last
+    """A fresh browser session on the app (browserutil.open_page)."""
+    with open_page(chromium, server["url"]) as pg:
+        yield pg
 
 
 def _api(server: dict[str, Any], question: str) -> dict[str, Any]:
@@ -111,7 +93,7 @@ def test_answer_streams_in_and_its_citation_opens_the_highlighted_passage(
     assert not expected["refused"] and expected["citations"]
     first = expected["citations"][0]
 
-    reply = _ask(page, LEGION_QUESTION, 0)
+    reply = ask_in_chat(page, LEGION_QUESTION, 0)
     sync_api.expect(reply).to_contain_text("[1]")
     sync_api.expect(reply).to_contain_text("Sources:")
     sync_api.expect(reply).to_contain_text(f"({first['date']})")
@@ -130,14 +112,14 @@ def test_answer_streams_in_and_its_citation_opens_the_highlighted_passage(
     # The same citation from the sources panel opens the same passage.
     page.locator("#new-chat").click()
     sync_api.expect(page.locator("#doc-viewer mark")).to_have_count(0)
-    _ask(page, LEGION_QUESTION, 0)
+    ask_in_chat(page, LEGION_QUESTION, 0)
     panel.locator('a[href="#cite-0-c1"]').click()
     sync_api.expect(mark).to_have_text(first["quote"])
 
 
 def test_follow_up_question_uses_the_conversation(page: Any) -> None:
-    _ask(page, "Who is Ramchandra Khadka?", 0)
-    reply = _ask(page, "How old is he?", 1)
+    ask_in_chat(page, "Who is Ramchandra Khadka?", 0)
+    reply = ask_in_chat(page, "How old is he?", 1)
     sync_api.expect(reply).to_contain_text("37")
     sync_api.expect(page.locator("#chat .message-content")).to_have_count(4)
 
@@ -162,7 +144,7 @@ def test_uploaded_article_is_indexed_and_cited(page: Any, server: dict[str, Any]
     _shot(page, "corpus.png")
 
     page.get_by_role("tab", name="Chat").click()
-    reply = _ask(page, "Where did the Zorblatt Festival take place?", 0)
+    reply = ask_in_chat(page, "Where did the Zorblatt Festival take place?", 0)
     sync_api.expect(reply).to_contain_text("Quexville")
     sync_api.expect(reply).to_contain_text("[1]")
     sync_api.expect(reply).to_contain_text("The Zorblatt Festival (2024-05-13)")
@@ -170,7 +152,7 @@ def test_uploaded_article_is_indexed_and_cited(page: Any, server: dict[str, Any]
 
 
 def test_markup_in_an_article_is_shown_as_text_and_never_runs(page: Any) -> None:
-    reply = _ask(page, "What did the Glimmerwick lighthouse keeper log?", 0)
+    reply = ask_in_chat(page, "What did the Glimmerwick lighthouse keeper log?", 0)
     sync_api.expect(page.locator("#sources-panel")).to_contain_text(HOSTILE_NAME)
     entry = page.locator("#sources-panel li", has_text=HOSTILE_NAME).first
     entry.locator("a.af-cite").click()
@@ -183,14 +165,14 @@ def test_markup_in_an_article_is_shown_as_text_and_never_runs(page: Any) -> None
     _shot(page, "hostile.png")
     # Markup typed into the chat is shown as typed, too.
     typed = 'Is <img src=x onerror="window.__pwned=3"> in the notebook?'
-    _ask(page, typed, 1)
+    ask_in_chat(page, typed, 1)
     sync_api.expect(page.locator("#chat")).to_contain_text(typed)
     assert page.locator("#chat img, #chat script").count() == 0
     assert page.evaluate("typeof window.__pwned") == "undefined"
 
 
 def test_off_topic_question_is_refused(page: Any) -> None:
-    reply = _ask(page, "What is the capital of Australia?", 0)
+    reply = ask_in_chat(page, "What is the capital of Australia?", 0)
     sync_api.expect(reply).to_contain_text(REFUSAL_TEXT)
     sync_api.expect(reply).to_contain_text("Related reading:")
     sync_api.expect(reply).not_to_contain_text("Sources:")
@@ -251,7 +233,7 @@ def test_chat_answers_while_a_rebuild_runs(gated: tuple[GatedAssistant, Any]) ->
     _shot(page, "rebuild-progress.png")
 
     page.get_by_role("tab", name="Chat").click()
-    reply = _ask(page, LEGION_QUESTION, 0)
+    reply = ask_in_chat(page, LEGION_QUESTION, 0)
     sync_api.expect(reply).to_contain_text("[1]")
     # The answer came while the rebuild was still held at the gate.
     assert not assistant.gate.is_set()

@@ -20,7 +20,7 @@ from askfront.core.errors import IndexLockedError, IndexNotFoundError
 from askfront.indexing.lock import index_lock
 from askfront.indexing.store import active_build
 from askfront.indexing.sync import sync
-from askfront.retrieval.hybrid import SearchOptions
+from askfront.retrieval.base import SearchOptions
 
 pytestmark = pytest.mark.e2e
 

@@ -9,11 +9,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +25,11 @@ from askfront.core.types import IndexReport
 from askfront.indexing import sync as indexer
 from askfront.indexing.store import DocStore, active_build
 from askfront.indexing.sync import sync
-from askfront.retrieval.hybrid import Retriever, SearchOptions
+from askfront.retrieval.base import SearchOptions
+from askfront.retrieval.hybrid import Retriever
 from attackutil import LEGION
 from attackutil import bulletin as _bulletin
+from diskutil import resize, small_disk_fixture, used_kb  # noqa: F401 (a fixture)
 from netutil import free_port as _free_port
 from netutil import http_server
 from reliabilityutil import gist as _gist
@@ -89,35 +89,8 @@ def test_disk_full_midway_is_a_clear_error_and_a_later_sync_completes(
     assert "Vell5" in assistant.ask("How many lanterns did Vell5 count?").text
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A tmpfs folder (needs root); `remount(size)` changes its size."""
-    folder = tmp_path / "index"
-    folder.mkdir()
-    if os.geteuid() != 0 or not shutil.which("mount"):
-        pytest.skip("mounting a small tmpfs needs root")
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(folder)],
-                          capture_output=True, text=True)  # fmt: skip
-    if proc.returncode:
-        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
-    try:
-        yield folder
-    finally:
-        # Lazy: this process's Chroma client still holds files open in it.
-        subprocess.run(["umount", "-l", str(folder)], check=False)
-
-
-def _resize(folder: Path, kilobytes: int) -> None:
-    subprocess.run(["mount", "-o", f"remount,size={kilobytes}k", str(folder)], check=True)
-
-
-def _used_kb(folder: Path) -> int:
-    st = os.statvfs(folder)
-    return (st.f_blocks - st.f_bfree) * st.f_frsize // 1024
-
-
 @pytest.mark.slow
-@pytest.mark.timeout(300)  # a hang here is the bug this test guards against
+@pytest.mark.timeout(900)  # a hang here is the bug this test guards against (~30 s quiet)
 def test_disk_full_on_a_real_small_disk(
     settings: Settings, real_embeddings: Embeddings, small_disk: Path
 ) -> None:
@@ -125,7 +98,7 @@ def test_disk_full_on_a_real_small_disk(
     sync(index_spec(settings), embeddings=real_embeddings)
     serving = Assistant(settings, embeddings=real_embeddings)  # like the web chat's process
     assert "20,000" in serving.ask(LEGION).text
-    _resize(small_disk, _used_kb(small_disk) + 256)  # room for a few chunks, not 30 files
+    resize(small_disk, used_kb(small_disk) + 256)  # room for a few chunks, not 30 files
     for i in range(30):
         (settings.corpus_dir / f"bulletin-{i:02d}.md").write_text(_bulletin(i) * 6)
     # Chroma says so ("database or disk is full"), or only "Error in compaction: ...": then
@@ -151,7 +124,7 @@ def test_disk_full_on_a_real_small_disk(
     )
     assert "Traceback" not in proc.stderr
 
-    _resize(small_disk, 64 * 1024)  # space freed
+    resize(small_disk, 64 * 1024)  # space freed
     # In the same process (the web chat's Rebuild button): Chroma used to hang here.
     report = sync(index_spec(settings), embeddings=real_embeddings)
     assert (

@@ -18,7 +18,7 @@ from askfront.answering.kinds import LATEST, Intent
 from askfront.core.types import Answer, Citation, DocumentRecord, Passage
 
 if TYPE_CHECKING:
-    from askfront.retrieval.hybrid import SearchOptions
+    from askfront.retrieval.base import SearchOptions
 
 logger = logging.getLogger(__name__)
 
