@@ -298,3 +298,39 @@ def test_keyword_only_hits_without_a_stored_vector_are_scored_from_chroma(
     for p in result.passages:
         exact = float(qvec @ np.asarray(real_embeddings.embed_documents([p.chunk.text])[0]))
         assert p.dense_score is not None and abs(p.dense_score - exact) < 0.01
+
+
+class _NoQueryEmbedding(Embeddings):
+    """The real model for documents; a query embedding is a failure (a hop must not make one)."""
+
+    def __init__(self, inner: Embeddings) -> None:
+        self.inner = inner
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        raise AssertionError("a keyword-only search embedded its query")
+
+
+def test_a_keyword_only_search_scores_its_hits_against_the_given_query_vector(
+    settings: Settings, real_embeddings: Embeddings
+) -> None:
+    """The second hop's search: BM25 alone, no query embedding, no Chroma; each hit gets the
+    cosine of its stored vector to the first search's query vector."""
+    (settings.corpus_dir / "zorblatt.md").write_text(ZORBLATT)
+    sync(index_spec(settings), embeddings=real_embeddings)
+    full = Assistant(settings, embeddings=real_embeddings).retriever()
+    first = full.search("How many visitors came to the festival?", SearchOptions(top_k=3))
+    assert first.query_vector is not None
+
+    keyword = Assistant(settings, embeddings=_NoQueryEmbedding(real_embeddings)).retriever()
+    options = SearchOptions(top_k=3, keywords_only=True)
+    hop = keyword.search("Zorblatt Festival Quexville", options, first.query_vector)
+    assert hop.passages and hop.passages[0].source == "zorblatt.md"
+    assert "dense_ms" not in hop.timings and "embed_ms" not in hop.timings
+    by_id = {p.chunk.id: p for p in first.passages}
+    for p in hop.passages:
+        assert p.dense_score is not None and p.bm25_score is not None
+        if p.chunk.id in by_id:  # the same chunk, the same query vector: the same cosine
+            assert p.dense_score == pytest.approx(by_id[p.chunk.id].dense_score, abs=0.01)

@@ -8,7 +8,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from askfront.indexing.store import MANIFEST, StoreSpec, active_build, read_json
 from askfront.retrieval.base import SearchOptions, SearchResult
@@ -65,7 +65,7 @@ class ActiveRetriever:
         with self._lock:
             self._current = None
 
-    def search(self, query: str, options: SearchOptions) -> SearchResult:
+    def search(self, query: str, options: SearchOptions, query_vector: Any = None) -> SearchResult:
         """Search the active build. A full rebuild that switches builds mid-search deletes
         the build being searched (its vectors, then its files), which would fail the search
         or quietly degrade it; then the search runs again on the new build.
@@ -77,7 +77,7 @@ class ActiveRetriever:
         for attempt in range(SWAP_RETRIES + 1):
             seen = self._active_name()
             try:
-                result = self.current().search(query, options)
+                result = self.current().search(query, options, query_vector)
             except Exception:
                 if attempt < SWAP_RETRIES and self._active_name() != seen:
                     continue
@@ -92,7 +92,8 @@ class ActiveRetriever:
         self, first: SearchResult, queries: Sequence[str], options: SearchOptions
     ) -> SearchResult:
         """`first` with the new passages of more searches (a second hop) appended after its
-        own: its ranking, which evaluation scores, stays as it was.
+        own: its ranking, which evaluation scores, stays as it was. The searches are
+        keyword-only (a hop looks for a name), scored for meaning against `first`'s query.
 
         Raises:
             IndexNotFoundError: if there is no index yet.
@@ -101,14 +102,16 @@ class ActiveRetriever:
         passages = list(first.passages)
         seen = {p.chunk.id for p in passages}
         notice = first.notice
+        # Up to top_k new passages per search: ask for as many more as are already seen.
+        hop = dataclasses.replace(options, keywords_only=True, top_k=options.top_k + len(passages))
         for query in queries:
-            found = self.search(query, options)
+            found = self.search(query, hop, first.query_vector)
             notice = notice or found.notice
-            for p in found.passages:
-                if p.chunk.id not in seen:
-                    seen.add(p.chunk.id)
-                    p.rank = len(passages) + 1
-                    passages.append(p)
+            new = [p for p in found.passages if p.chunk.id not in seen][: options.top_k]
+            for p in new:
+                seen.add(p.chunk.id)
+                p.rank = len(passages) + 1
+                passages.append(p)
         return dataclasses.replace(first, passages=passages, notice=notice)
 
     def _active_name(self) -> str | None:

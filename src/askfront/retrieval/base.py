@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from askfront.core.types import Passage
 
@@ -18,6 +19,9 @@ class SearchOptions:
     sources: Sequence[str] | None = None
     date_from: str | None = None
     date_to: str | None = None
+    # Keyword side only, no query embedding: for the searches of a second hop, whose
+    # passages get dense scores against the first search's query vector instead.
+    keywords_only: bool = False
 
 
 @dataclass
@@ -27,3 +31,4 @@ class SearchResult:
     passages: list[Passage]
     timings: dict[str, float] = field(default_factory=dict)
     notice: str | None = None  # a degraded search the user should know about
+    query_vector: Any = None  # the query's embedding (numpy), when the search made one

@@ -21,6 +21,7 @@ from askfront.web.uploads import remove_partials
 
 logger = logging.getLogger(__name__)
 
+
 def parse_auth(auth: str) -> tuple[str, str]:
     user, sep, password = auth.partition(":")
     if not sep or not user or not password:
