@@ -147,10 +147,10 @@ def test_rebuild_switching_builds_mid_search_does_not_degrade_the_answer(
     real_search = Retriever.search
     rebuilt: list[IndexReport] = []
 
-    def search(self: Retriever, query: str, options: SearchOptions) -> Any:
+    def search(self: Retriever, query: str, options: SearchOptions, *rest: Any) -> Any:
         if not rebuilt:  # the rebuild finishes while this search runs on the old build
             rebuilt.append(sync(index_spec(settings), full=True, embeddings=real_embeddings))
-        return real_search(self, query, options)
+        return real_search(self, query, options, *rest)
 
     monkeypatch.setattr(Retriever, "search", search)
     answer = assistant.ask(LEGION)
