@@ -6,6 +6,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
+
+from conftest import CHROMIUM
+
+# Every browser test: marked, and skipped where Debian's Chromium is not installed.
+BROWSER_MARKS = [
+    pytest.mark.browser,
+    pytest.mark.e2e,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's /usr/bin/chromium (apt install chromium)"
+    ),
+]
 WAIT_MS = 600_000  # a ceiling against hangs, far above any wait on a loaded machine
 
 

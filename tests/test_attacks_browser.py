@@ -19,17 +19,9 @@ from attack_server import (
     AttackServer,
     LockHolder,
 )
-from browserutil import WAIT_MS, ask_in_chat, open_page
-from conftest import CHROMIUM
+from browserutil import BROWSER_MARKS, WAIT_MS, ask_in_chat, open_page
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.e2e,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's /usr/bin/chromium (apt install chromium)"
-    ),
-]
+pytestmark = BROWSER_MARKS
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright for Python")
 
 

@@ -19,8 +19,8 @@ from askfront.answering.base import REFUSAL_TEXT
 from askfront.assistant import index_spec
 from askfront.core.config import Settings
 from askfront.core.types import IndexReport, Progress
-from browserutil import WAIT_MS, ask_in_chat, open_page
-from conftest import CHROMIUM, DEFAULT_ARTICLE, REPO, FakeAssistant
+from browserutil import BROWSER_MARKS, WAIT_MS, ask_in_chat, open_page
+from conftest import DEFAULT_ARTICLE, REPO, FakeAssistant
 from netutil import free_port as _free_port
 from netutil import serve_app
 
@@ -33,14 +33,7 @@ HOSTILE_TEXT = (
 )
 LEGION_QUESTION = "How many foreigners serve in Ukraine's international legion?"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.e2e,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's /usr/bin/chromium (apt install chromium)"
-    ),
-]
+pytestmark = BROWSER_MARKS
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright for Python")
 
 
