@@ -21,8 +21,8 @@ from langchain_core.embeddings import Embeddings
 
 from askfront.assistant import index_spec
 from askfront.core.config import Settings
-from conftest import DEFAULT_ARTICLE
 from netutil import free_port, serve_app
+from paths import DEFAULT_ARTICLE
 
 LEGION = "How many foreigners serve in Ukraine's international legion?"
 WAIT_S = 600  # a ceiling against hangs, far above any wait on a loaded machine

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import CHROMIUM
+from paths import CHROMIUM
 
 # Every browser test: marked, and skipped where Debian's Chromium is not installed.
 BROWSER_MARKS = [

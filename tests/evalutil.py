@@ -3,38 +3,17 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
-from langchain_core.embeddings import DeterministicFakeEmbedding
-
-from askfront.assistant import Assistant
-from askfront.core.config import Settings
-from askfront.core.types import Answer, AnswerSentence, Chunk, Citation, Passage, Turn
+from askfront.core.types import Answer, AnswerSentence, Chunk, Citation, Passage
 from askfront.evaluation.testset import EvalItem
+from fakes import CannedAssistant
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "tests" / "data" / "seed_testset.jsonl"
 
 INV_LOG2_3 = 1 / math.log2(3)  # DCG gain at position 2 = 0.63093
 INV_LOG2_5 = 1 / math.log2(5)  # position 4 = 0.43068
-
-
-# --------------------------------------------------------------------------------------
-# A canned Assistant: a real subclass whose ask() returns prepared Answers
-# --------------------------------------------------------------------------------------
-class CannedAssistant(Assistant):
-    """Returns the Answer prepared for each question and records the history it got."""
-
-    def __init__(self, answers: Mapping[str, Answer]) -> None:
-        super().__init__(Settings(), embeddings=DeterministicFakeEmbedding(size=64))
-        self.answers = dict(answers)
-        self.calls: list[tuple[str, list[Turn]]] = []
-
-    def ask(self, question: str, history: Sequence[Turn] = (), **options: Any) -> Answer:  # type: ignore[override]
-        self.calls.append((question, list(history)))
-        return self.answers[question]
 
 
 def passage(source: str, text: str, rank: int = 1) -> Passage:

@@ -12,7 +12,7 @@ from askfront.core.text import content_terms, normalize_text
 from askfront.core.types import Chunk, Document, Passage
 from askfront.indexing.chunking import chunk_document
 from askfront.indexing.embeddings import get_tokenizer
-from conftest import DEFAULT_ARTICLE
+from paths import DEFAULT_ARTICLE
 
 
 class Corpus:

@@ -10,7 +10,7 @@ import pytest
 from askfront.answering.base import Answerer
 from askfront.answering.llm import LLMAnswerer
 from askfront.core.types import Answer, Passage
-from conftest import BagOfWordsEmbeddings, make_passage
+from fakes import BagOfWordsEmbeddings, make_passage
 
 LEGION = (
     "Some 20,000 foreigners from over 50 nationalities make up Ukraine's international legion. "

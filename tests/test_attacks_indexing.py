@@ -32,8 +32,8 @@ from askfront.indexing.chunking import chunk_document
 from askfront.indexing.store import active_build
 from askfront.indexing.sync import sync
 from attackutil import LEGION, assert_stores_agree, bulletin, cli, env, index_json
-from conftest import DEFAULT_ARTICLE
 from diskutil import fill, small_disk_fixture  # noqa: F401 (a fixture)
+from paths import DEFAULT_ARTICLE
 
 pytestmark = pytest.mark.e2e
 

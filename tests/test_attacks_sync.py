@@ -22,7 +22,7 @@ from askfront.core.config import Settings
 from askfront.indexing.store import active_build
 from askfront.indexing.sync import sync
 from attackutil import assert_stores_agree, bulletin, env, index_json
-from conftest import REPO
+from paths import REPO
 
 pytestmark = pytest.mark.e2e
 

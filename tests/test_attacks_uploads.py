@@ -12,7 +12,7 @@ import pytest
 
 from askfront.core.config import Settings
 from attack_server import NOT_OURS, STALE_PART, WAIT_S, AttackServer
-from conftest import FakeAssistant
+from fakes import FakeAssistant
 from netutil import free_port, serve_app
 
 gr = pytest.importorskip("gradio")

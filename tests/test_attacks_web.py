@@ -22,7 +22,7 @@ from askfront.core.config import Settings
 from askfront.core.errors import IndexLockedError, QuestionError
 from askfront.core.history import bound_history, parse_history
 from attack_server import DOOMED_FN, LEGION, WAIT_S, AttackServer, LockHolder
-from conftest import FakeAssistant
+from fakes import FakeAssistant
 
 gr = pytest.importorskip("gradio")
 pytestmark = [pytest.mark.e2e]

@@ -20,7 +20,7 @@ from askfront.indexing.store import active_build
 from askfront.indexing.sync import sync
 from attackutil import LEGION
 from attackutil import bulletin as _bulletin
-from conftest import DEFAULT_ARTICLE, REPO
+from paths import DEFAULT_ARTICLE, REPO
 from reliabilityutil import assert_well_formed as _assert_well_formed
 
 pytestmark = pytest.mark.e2e

@@ -25,8 +25,8 @@ from askfront.corpus.files import safe_corpus_path
 from askfront.indexing.sync import sync
 from askfront.retrieval.base import SearchOptions
 from attackutil import LEGION
-from conftest import DEFAULT_ARTICLE, REPO
 from netutil import free_port as _free_port
+from paths import DEFAULT_ARTICLE, REPO
 from reliabilityutil import assert_well_formed as _assert_well_formed
 
 pytestmark = pytest.mark.e2e

@@ -20,9 +20,10 @@ from askfront.assistant import index_spec
 from askfront.core.config import Settings
 from askfront.core.types import IndexReport, Progress
 from browserutil import BROWSER_MARKS, WAIT_MS, ask_in_chat, open_page
-from conftest import DEFAULT_ARTICLE, REPO, FakeAssistant
+from fakes import FakeAssistant
 from netutil import free_port as _free_port
 from netutil import serve_app
+from paths import DEFAULT_ARTICLE, REPO
 
 ARTIFACTS = REPO / "artifacts"
 HOSTILE_NAME = "hostile-markup.txt"

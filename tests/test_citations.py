@@ -17,7 +17,8 @@ from askfront.grounding import markers, verify
 from askfront.grounding.nli import CrossEncoderNLI
 from askfront.indexing.chunking import chunk_document
 from askfront.indexing.embeddings import get_tokenizer
-from conftest import DEFAULT_ARTICLE, BagOfWordsEmbeddings, make_passage
+from fakes import BagOfWordsEmbeddings, make_passage
+from paths import DEFAULT_ARTICLE
 
 LEGION = (
     "Some 20,000 foreigners from over 50 nationalities make up Ukraine's international legion. "

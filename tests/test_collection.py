@@ -20,7 +20,7 @@ from askfront.core.errors import IndexNotFoundError
 from askfront.core.types import Answer, Chunk, DocumentRecord, Passage, Turn
 from askfront.evaluation.runner import run_eval
 from askfront.evaluation.testset import load_testset
-from conftest import make_passage
+from fakes import make_passage
 
 ARTICLES = {
     "lighthouse-storm-2024-01-05.md": (

@@ -21,8 +21,8 @@ from askfront.answering.extractive.calibration import CARRIED_WEIGHT
 from askfront.answering.extractive.terms import rarity
 from askfront.answering.followup import resolve_query
 from askfront.core.types import Answer, Turn
-from conftest import DEFAULT_ARTICLE
 from extractive_corpus import Corpus
+from paths import DEFAULT_ARTICLE
 
 
 @pytest.fixture(scope="module")

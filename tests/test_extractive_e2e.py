@@ -12,9 +12,10 @@ from langchain_core.embeddings import Embeddings
 
 from askfront.assistant import Assistant
 from askfront.core.config import Settings
+from askfront.core.options import AskOptions
 from askfront.core.types import Answer, Passage, Turn
 from askfront.grounding.markers import strip_markers
-from conftest import LeadSentenceAnswerer
+from fakes import LeadSentenceAnswerer
 
 pytestmark = pytest.mark.e2e
 
@@ -162,7 +163,7 @@ class _AsksForAllen(LeadSentenceAnswerer):
 def test_the_assistant_runs_the_searches_an_answerer_asks_for(assistant: Assistant) -> None:
     asking = _AsksForAllen()
     assistant._answerers["asking"] = asking
-    answer = assistant.ask(BRIDGE, mode="asking")
+    answer = assistant.ask(BRIDGE, options=AskOptions(mode="asking"))
     assert asking.seen == [["the-dingoes.md"]]  # it read the first hop's passages
     sources = [p.source for p in answer.passages]
     # The first hop's ranking stays first; new passages follow, each once, ranked on.
@@ -173,6 +174,6 @@ def test_the_assistant_runs_the_searches_an_answerer_asks_for(assistant: Assista
 
     plain = LeadSentenceAnswerer()
     assistant._answerers["plain"] = plain
-    answer = assistant.ask(BRIDGE, mode="plain")
+    answer = assistant.ask(BRIDGE, options=AskOptions(mode="plain"))
     assert [p.source for p in answer.passages] == ["the-dingoes.md"]
     assert "hop_ms" not in answer.timings

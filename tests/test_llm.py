@@ -12,7 +12,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from askfront.answering import prompt as P
 from askfront.answering.base import REFUSAL_TEXT
 from askfront.core.types import Passage, Turn
-from conftest import (
+from fakes import (
     FailingChatModel,
     LeadSentenceAnswerer,
     SlowChatModel,

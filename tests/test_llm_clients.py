@@ -20,7 +20,7 @@ from askfront.assistant import backend_options
 from askfront.core.config import Settings
 from askfront.core.errors import ConfigError, MissingExtraError
 from askfront.core.types import Passage
-from conftest import BagOfWordsEmbeddings, LeadSentenceAnswerer, recording_model
+from fakes import BagOfWordsEmbeddings, LeadSentenceAnswerer, recording_model
 from llmutil import (
     answerer,
     passages_fixture,  # noqa: F401 (the fixture `passages`)

@@ -25,7 +25,7 @@ from askfront.corpus.loader import load_document
 from askfront.grounding.markers import strip_markers
 from askfront.indexing.chunking import chunk_document
 from askfront.indexing.embeddings import get_tokenizer
-from conftest import DEFAULT_ARTICLE
+from paths import DEFAULT_ARTICLE
 
 pytestmark = pytest.mark.slow
 

@@ -25,8 +25,8 @@ from langchain_core.embeddings import Embeddings
 
 from askfront.assistant import Assistant, index_spec
 from askfront.core.config import Settings
-from conftest import DEFAULT_ARTICLE, REPO
 from netutil import serve_app
+from paths import DEFAULT_ARTICLE, REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 

@@ -22,10 +22,12 @@ gr = pytest.importorskip("gradio")
 
 from askfront.core.errors import IndexLockedError, IndexNotFoundError, QuestionError  # noqa: E402
 from askfront.core.history import parse_history  # noqa: E402
+from askfront.core.options import AskOptions  # noqa: E402
 from askfront.corpus.files import safe_corpus_path  # noqa: E402
 from askfront.web.chat import GENERIC_ERROR, ChatState, WebChat, ask_options  # noqa: E402
 from askfront.web.render import SOURCES_EMPTY, VIEWER_EMPTY, md_escape  # noqa: E402
-from conftest import DEFAULT_ARTICLE, FakeAssistant  # noqa: E402
+from fakes import FakeAssistant  # noqa: E402
+from paths import DEFAULT_ARTICLE  # noqa: E402
 
 
 def _final(events: Iterator[tuple[Any, ...]]) -> tuple[Any, ...]:
@@ -50,15 +52,11 @@ def test_parse_history_rejects_bad_json_with_a_message(bad: str) -> None:
 
 
 def test_ask_options_normalizes_the_settings_panel() -> None:
-    assert ask_options("extractive", 7.0, False, ["a.md"], " 2024-02-01 ", "") == {
-        "mode": "extractive",
-        "top_k": 7,
-        "hybrid": False,
-        "sources": ["a.md"],
-        "date_from": "2024-02-01",
-        "date_to": None,
-    }
-    assert ask_options()["sources"] is None
+    assert ask_options("extractive", 7.0, False, ["a.md"], " 2024-02-01 ", "") == AskOptions(
+        mode="extractive", top_k=7, hybrid=False, sources=("a.md",), date_from="2024-02-01"
+    )
+    assert ask_options().sources is None
+    assert ask_options("", 0, None, [], "", "") == AskOptions()
 
 
 @pytest.mark.parametrize(
@@ -67,7 +65,9 @@ def test_ask_options_normalizes_the_settings_panel() -> None:
 )
 def test_ask_options_rejects_bad_dates(start: str, end: str, message: str) -> None:
     with pytest.raises(QuestionError, match=message):
-        ask_options(date_from=start, date_to=end)
+        ask_options(None, None, None, None, start, end)
+    with pytest.raises(QuestionError, match=message):
+        AskOptions(date_from=start, date_to=end)
 
 
 # -- handlers over the fake Assistant --------------------------------------------------------
@@ -101,7 +101,7 @@ def test_follow_up_sends_earlier_turns_and_options(fake_assistant: FakeAssistant
     second = fake_assistant.calls[-1]
     assert second["history"] == state.turns[:2]
     assert second["mode"] == "fake:llm" and second["top_k"] == 3 and second["hybrid"] is False
-    assert second["sources"] == [name]
+    assert second["sources"] == (name,)
     assert len(state.answers) == 2
 
 

@@ -19,7 +19,8 @@ from askfront.core.errors import ConfigError  # noqa: E402
 from askfront.web import serve as web_serve  # noqa: E402
 from askfront.web.app import build_app  # noqa: E402
 from askfront.web.serve import check_bind, launch_options, serve  # noqa: E402
-from conftest import DEFAULT_ARTICLE, FakeAssistant  # noqa: E402
+from fakes import FakeAssistant  # noqa: E402
+from paths import DEFAULT_ARTICLE  # noqa: E402
 
 
 # -- binding ---------------------------------------------------------------------------------

@@ -8,15 +8,15 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Unpack
+from typing import TYPE_CHECKING
 
 from askfront.core.config import Settings
 from askfront.core.errors import IndexNotFoundError
 from askfront.core.history import bound_history, history_notice
+from askfront.core.options import AskOptions
 from askfront.core.question import clean_question, question_problem
 from askfront.core.types import (
     Answer,
-    AskOptions,
     Document,
     DocumentRecord,
     IndexReport,
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from askfront.indexing.embeddings import EmbeddingSpec
     from askfront.indexing.store import StoreSpec
     from askfront.indexing.sync import IndexSpec
+    from askfront.retrieval.base import SearchOptions
     from askfront.retrieval.hybrid import Retriever
 
 logger = logging.getLogger(__name__)
@@ -131,9 +132,9 @@ class Assistant:
 
     # -- asking ---------------------------------------------------------------------------
     def ask(
-        self, question: str, history: Sequence[Turn] = (), **options: Unpack[AskOptions]
+        self, question: str, history: Sequence[Turn] = (), options: AskOptions | None = None
     ) -> Answer:
-        """Answer `question` in the context of `history` (options as in `ask_stream`).
+        """Answer `question` in the context of `history`, with per-question `options`.
 
         Bad questions (empty, too long) give a refused Answer with a notice, not an error.
 
@@ -141,7 +142,7 @@ class Assistant:
             IndexNotFoundError: if no index has been built.
             StoreUnavailableError: if the vector store cannot be reached.
         """
-        *_, final = self.ask_stream(question, history, **options)
+        *_, final = self.ask_stream(question, history, options)
         assert isinstance(final, Answer), "ask_stream ends with the Answer"
         return final
 
@@ -149,16 +150,12 @@ class Assistant:
         self,
         question: str,
         history: Sequence[Turn] = (),
-        *,
-        top_k: int | None = None,
-        hybrid: bool | None = None,
-        sources: Sequence[str] | None = None,
-        date_from: str | None = None,
-        date_to: str | None = None,
-        mode: str | None = None,
+        options: AskOptions | None = None,
     ) -> Iterator[str | Answer]:
         """Like ask(), but yields text deltas as they come, then the final Answer last."""
-        from askfront.retrieval.base import SearchOptions, SearchResult
+        from askfront.retrieval.base import SearchResult
+
+        asked_for = options or AskOptions()
 
         started = time.perf_counter()
         problem = self._check_question(question)
@@ -171,29 +168,22 @@ class Assistant:
             max_turns=self.settings.max_history_turns,
             max_chars=self.settings.max_history_chars,
         )
-        answerer = self.answerer(mode)
+        answerer = self.answerer(asked_for.mode)
         routed = self.route(question, history, answerer)
         timings: dict[str, float] = {}
 
-        options = SearchOptions(
-            top_k=top_k or self.settings.top_k,
-            hybrid=self.settings.hybrid if hybrid is None else hybrid,
-            mmr=self.settings.mmr,
-            sources=sources,
-            date_from=date_from,
-            date_to=date_to,
-        )
+        search = self.search_options(asked_for)
         t = time.perf_counter()
         if routed is None:
             query = self._standalone(question, history, answerer)
         else:  # it searches for the question's topic, if any
             answerer, intent = routed
-            query, options = answerer.search_plan(intent, options)
+            query, search = answerer.search_plan(intent, search)
         if history:
             timings["condense_ms"] = _ms(t)
         t = time.perf_counter()
         if query:
-            result = self._search.search(query, options)
+            result = self._search.search(query, search)
         else:
             self.retriever()  # no index: the IndexNotFoundError a search would raise
             result = SearchResult([])
@@ -202,7 +192,7 @@ class Assistant:
         if routed is None and answerer.wants_second_hop:
             t = time.perf_counter()
             queries = answerer.hop_queries(question, result.passages, history)
-            result = self._search.extend(result, queries, options)
+            result = self._search.extend(result, queries, search)
             timings["hop_ms"] = _ms(t)
 
         t = time.perf_counter()
@@ -225,6 +215,19 @@ class Assistant:
         if result.notice or left_out:
             final.notice = " ".join(filter(None, [result.notice, left_out, final.notice]))
         yield final
+
+    def search_options(self, options: AskOptions) -> SearchOptions:
+        """What retrieval is asked for: the question's options over the settings."""
+        from askfront.retrieval.base import SearchOptions
+
+        return SearchOptions(
+            top_k=options.top_k or self.settings.top_k,
+            hybrid=self.settings.hybrid if options.hybrid is None else options.hybrid,
+            mmr=self.settings.mmr,
+            sources=options.sources,
+            date_from=options.date_from,
+            date_to=options.date_to,
+        )
 
     def _check_question(self, question: object) -> Answer | None:
         """A refused Answer for a question that cannot be asked, else None."""

@@ -5,23 +5,12 @@ Dependencies point here, never out of here: this module imports nothing from ask
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, TypedDict
 
 # Progress callback of long work (indexing, evaluation): (stage description, done, total).
 Progress = Callable[[str, int, int], None]
-
-
-class AskOptions(TypedDict, total=False):
-    """Per-question overrides of the settings (the web chat's settings panel)."""
-
-    top_k: int | None
-    hybrid: bool | None
-    sources: Sequence[str] | None
-    date_from: str | None
-    date_to: str | None
-    mode: str | None
 
 
 class Turn(TypedDict):

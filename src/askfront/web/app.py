@@ -12,8 +12,8 @@ from typing import Any
 
 import gradio as gr
 
-from askfront.assistant import Assistant
 from askfront.core.config import Settings
+from askfront.core.protocols import AssistantAPI
 from askfront.corpus.files import SUPPORTED_SUFFIXES
 from askfront.web.chat import ChatState, WebChat
 from askfront.web.render import DOCUMENT_HEADERS, REPORT_HEADERS, SOURCES_EMPTY, VIEWER_EMPTY
@@ -76,7 +76,7 @@ APP_CSS = """
 """
 
 
-def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
+def build_app(assistant: AssistantAPI, settings: Settings) -> gr.Blocks:
     """The Gradio app (queued, not launched)."""
     chat = WebChat(assistant, settings)
     # Gradio's delete_cache: uploads never saved to the corpus (say, POSTed straight to

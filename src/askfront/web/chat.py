@@ -9,7 +9,6 @@ import logging
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +16,11 @@ import anyio
 import anyio.to_thread
 import gradio as gr
 
-from askfront.assistant import Assistant
 from askfront.core.config import Settings
 from askfront.core.errors import AskfrontError, DocumentError, QuestionError
 from askfront.core.history import parse_history
+from askfront.core.options import AskOptions
+from askfront.core.protocols import AssistantAPI
 from askfront.core.types import Answer, Citation, Turn
 from askfront.corpus.files import safe_corpus_path
 from askfront.web.render import (
@@ -44,38 +44,14 @@ GENERIC_ERROR = "Something went wrong on the server; the details are in its log.
 _KEY = re.compile(r"^(\d+)-([cr])(\d+)$")
 
 
-def _iso_date(value: str | None, which: str) -> str | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise QuestionError(
-            f"The '{which}' date {value!r} is not a date; write it as YYYY-MM-DD."
-        ) from None
+def ask_options(*values: Any) -> AskOptions:
+    """The question's options from the settings panel's values, in AskOptions' field order
+    (mode, top_k, hybrid, sources, date_from, date_to).
 
-
-def ask_options(
-    mode: str | None = None,
-    top_k: float | None = None,
-    hybrid: bool | None = None,
-    sources: Sequence[str] | None = None,
-    date_from: str | None = None,
-    date_to: str | None = None,
-) -> dict[str, Any]:
-    """Keyword arguments for Assistant.ask/ask_stream from the settings panel's values."""
-    start, end = _iso_date(date_from, "from"), _iso_date(date_to, "to")
-    if start and end and start > end:
-        raise QuestionError(f"The date range is empty: 'from' {start} is after 'to' {end}.")
-    return {
-        "mode": mode or None,
-        "top_k": int(top_k) if top_k else None,
-        "hybrid": hybrid,
-        "sources": list(sources) if sources else None,
-        "date_from": start,
-        "date_to": end,
-    }
+    Raises:
+        QuestionError: on a bad date or an empty date range.
+    """
+    return AskOptions.from_values(values)
 
 
 @dataclass
@@ -109,7 +85,7 @@ def _refused(message: str) -> dict[str, Any]:
 class WebChat:
     """The web chat's behaviour, separate from its layout so tests can drive it directly."""
 
-    def __init__(self, assistant: Assistant, settings: Settings) -> None:
+    def __init__(self, assistant: AssistantAPI, settings: Settings) -> None:
         self.assistant = assistant
         self.settings = settings
         # /ask answers run in worker threads, admitted first come, first served (anyio's
@@ -144,8 +120,8 @@ class WebChat:
         final: Answer | None = None
         streamed = ""
         try:
-            kwargs = ask_options(*options)
-            for event in self.assistant.ask_stream(question, list(state.turns), **kwargs):
+            asked = ask_options(*options)
+            for event in self.assistant.ask_stream(question, list(state.turns), asked):
                 if isinstance(event, Answer):
                     final = event
                 elif event:

@@ -15,6 +15,7 @@ from starlette.middleware import Middleware
 from askfront.assistant import Assistant
 from askfront.core.config import Settings
 from askfront.core.errors import AskfrontError, ConfigError
+from askfront.core.protocols import AssistantAPI
 from askfront.web.app import APP_CSS, build_app
 from askfront.web.guard import HostPolicy, RequestGuard, UploadLimits, is_loopback
 from askfront.web.uploads import remove_partials
@@ -65,7 +66,7 @@ def _held_upload_bytes(scope: Any) -> int:
     return total
 
 
-def _warm_up(assistant: Assistant) -> None:
+def _warm_up(assistant: AssistantAPI) -> None:
     """Load the embedding model and index before the first question arrives."""
     try:
         assistant.retriever()
@@ -109,7 +110,7 @@ def launch_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def serve(settings: Settings, *, assistant: Assistant | None = None) -> None:
+def serve(settings: Settings, *, assistant: AssistantAPI | None = None) -> None:
     """Launch the web chat and block until interrupted.
 
     Raises:
