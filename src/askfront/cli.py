@@ -186,9 +186,11 @@ def ask(
     settings = _settings(index_dir=index_dir, llm=llm)
     turns = _read_history(history, settings) if history else []
     from askfront.assistant import Assistant
+    from askfront.core.options import AskOptions
 
+    # Per-question flags (none yet beyond --llm, which picks the backend) go into AskOptions.
     with _user_errors():
-        answer = Assistant(settings).ask(question, turns)
+        answer = Assistant(settings).ask(question, turns, AskOptions())
     if as_json:
         print(to_json(answer.to_json()))
     else:
@@ -284,9 +286,8 @@ def eval_(
         from askfront.assistant import Assistant
 
         assistant = Assistant(settings)
-        judge = (
-            getattr(assistant.answerer(), "model", None) if settings.llm != "extractive" else None
-        )
+        answerer = assistant.answerer()
+        judge = getattr(answerer, "model", None) if answerer.generative else None
         with _progress(err.is_terminal) as progress:
             result = run_eval(
                 assistant, items, progress=progress, judge=judge,

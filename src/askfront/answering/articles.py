@@ -16,6 +16,7 @@ from askfront.answering.extractive.terms import Matcher, rarity, stems
 from askfront.answering.followup import proper_words
 from askfront.answering.kinds import LATEST, Intent
 from askfront.core.types import Answer, Citation, DocumentRecord, Passage
+from askfront.grounding.citations import cite, span_text
 
 if TYPE_CHECKING:
     from askfront.retrieval.base import SearchOptions
@@ -110,7 +111,7 @@ class KindAnswerer(Answerer):
         if not passages or not passages[0].chunk.sentences:
             return None
         first = passages[0]
-        spans = [(s, e, passage_text(first, s, e)) for s, e in first.chunk.sentences]
+        spans = [(s, e, span_text(first, s, e)) for s, e in first.chunk.sentences]
         for s, e, text in spans[:3]:  # after a byline or dateline, at most
             if in_title(text, article.title):
                 return first, s, e
@@ -129,9 +130,7 @@ class KindAnswerer(Answerer):
         if found is None:
             return None
         p, s, e = found
-        return Citation(
-            n, p.source, p.title, p.date, s, e, passage_text(p, s, e), 1.0, p.chunk.page
-        )
+        return cite(n, p, s, e, 1.0)
 
     def refusal(self, text: str, related: Sequence[Passage]) -> Answer:
         """An honest refusal, with the closest passages (one per article) as reading."""
@@ -142,10 +141,7 @@ class KindAnswerer(Answerer):
                 continue
             seen.add(p.source)
             s, e = p.chunk.sentences[0]
-            cited.append(
-                Citation(len(cited) + 1, p.source, p.title, p.date, s, e, passage_text(p, s, e),
-                         p.score, p.chunk.page)
-            )  # fmt: skip
+            cited.append(cite(len(cited) + 1, p, s, e, p.score))
             if len(cited) >= RELATED:
                 break
         return Answer(text=text, refused=True, related=cited, mode=self.name)
@@ -253,7 +249,3 @@ def _share(weights: dict[str, float], terms: Iterable[str], match: Matcher) -> f
     found = frozenset(terms)
     total = sum(weights.values()) or 1.0
     return sum(w * match(t, found) for t, w in weights.items()) / total
-
-
-def passage_text(p: Passage, start: int, end: int) -> str:
-    return p.chunk.text[start - p.chunk.start : end - p.chunk.start]

@@ -19,12 +19,12 @@ from askfront.answering.articles import (
     describe,
     in_title,
     none_found,
-    passage_text,
     relation,
     subject,
 )
 from askfront.answering.kinds import COLLECTION, LATEST, Intent, classify
 from askfront.core.types import Answer, AnswerSentence, Citation, Passage, Turn
+from askfront.grounding.citations import cite, span_text
 
 logger = logging.getLogger(__name__)
 
@@ -125,11 +125,11 @@ class CollectionAnswerer(KindAnswerer):
         """The article's first full sentence after its title line."""
         for p in self.library.article_passages(article.source)[:2]:
             for s, e in p.chunk.sentences:
-                text = passage_text(p, s, e)
+                text = span_text(p, s, e)
                 if s <= opening.start or in_title(text, article.title):
                     continue
                 if len(text.split()) >= 8 and not text.endswith(":"):
-                    return Citation(2, p.source, p.title, p.date, s, e, text, 1.0, p.chunk.page)
+                    return cite(2, p, s, e, 1.0, text)
         return None
 
     def _list_answer(self, head: str, shown: Sequence[Article], total: int) -> Answer:

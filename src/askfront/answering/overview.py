@@ -34,6 +34,7 @@ from askfront.answering.articles import (
 from askfront.answering.extractive.terms import Matcher, jaccard, stems
 from askfront.answering.kinds import OVERVIEW, Intent, classify
 from askfront.core.types import Answer, AnswerSentence, Citation, Passage, Turn
+from askfront.grounding.citations import cite, span_text
 
 logger = logging.getLogger(__name__)
 
@@ -137,10 +138,7 @@ class OverviewAnswerer(KindAnswerer):
             quoted = []
             for s in picked:
                 n = len(citations) + 1
-                citations.append(
-                    Citation(n, s.passage.source, s.passage.title, s.passage.date, s.start,
-                             s.end, s.text, s.score, s.passage.chunk.page)
-                )  # fmt: skip
+                citations.append(cite(n, s.passage, s.start, s.end, s.score, s.text))
                 sentences.append(AnswerSentence(s.text, [n]))
                 quoted.append(f"{s.text} [{n}]")
             if quoted:
@@ -197,7 +195,7 @@ def _eligible(passages: Sequence[Passage], title: str | None) -> list[_Sentence]
             if (s, e) in seen:  # overlapping chunks repeat sentences
                 continue
             seen.add((s, e))
-            text = p.chunk.text[s - p.chunk.start : e - p.chunk.start]
+            text = span_text(p, s, e)
             n = len(text.split())
             if n < MIN_WORDS or n > MAX_WORDS or text.rstrip().endswith(":"):
                 continue

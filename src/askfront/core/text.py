@@ -25,6 +25,18 @@ STOPWORDS = frozenset(
     tell told whose s t""".split()
 )
 
+# Number words and their values (verification's number check, comparisons' values).
+NUMBER_WORDS: dict[str, int] = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+} | {
+    "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+    "ninety": 90, "hundred": 100, "thousand": 1000, "dozen": 12,
+}  # fmt: skip
+
 
 def normalize_text(text: str) -> str:
     """Unicode NFC, and non-breaking spaces become plain spaces (offsets are kept 1:1)."""

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from askfront.core.text import content_terms
+from askfront.core.text import NUMBER_WORDS, content_terms
 from askfront.core.types import AnswerSentence, Citation, Passage
+from askfront.grounding.citations import cite
 from askfront.grounding.markers import (
     is_refusal,
     parse_markers,
@@ -58,25 +59,6 @@ ENTAILMENT_THRESHOLD = 0.5
 NLI_CONTEXT_SENTENCES = 1  # passage sentences on each side of the best match, as NLI premise
 _NUMBER = re.compile(r"\d+(?:[,.]\d+)*")
 _NAME = re.compile(r"(?<![\w'’.])[A-Z](?:[\w'’-]|\.(?=\w))*")
-_NUMBER_WORDS = {
-    w: str(i)
-    for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-        "fifteen sixteen seventeen eighteen nineteen twenty".split()
-    )
-}
-_NUMBER_WORDS.update(
-    thirty="30",
-    forty="40",
-    fifty="50",
-    sixty="60",
-    seventy="70",
-    eighty="80",
-    ninety="90",
-    hundred="100",
-    thousand="1000",
-    dozen="12",
-)
 RELATED_PASSAGES = 3
 
 
@@ -133,7 +115,9 @@ def combine(lexical: float | None, semantic: float | None) -> float:
 
 def _numbers(text: str) -> set[str]:
     found = {m.group(0).replace(",", "") for m in _NUMBER.finditer(text)}
-    found |= {_NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS}
+    found |= {
+        str(NUMBER_WORDS[w]) for w in re.findall(r"[a-z]+", text.lower()) if w in NUMBER_WORDS
+    }
     return found
 
 
@@ -168,10 +152,7 @@ def _unit(rows: list[list[float]]) -> np.ndarray:
 
 def _citation(n: int, p: Passage, span: tuple[int, int, str], score: float) -> Citation:
     s, e, quote = span
-    return Citation(
-        n=n, source=p.source, title=p.title, date=p.date, start=s, end=e, quote=quote,
-        score=float(score), page=p.chunk.page,
-    )  # fmt: skip
+    return cite(n, p, s, e, score, quote)
 
 
 def related_citations(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections.abc import Set
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,26 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 # and the answerer match the same stems. Saved with the index: one built with another
 # tokenizer is stale, and the next sync rebuilds it.
 TOKENIZER = "askfront.content_terms/1"
+
+
+def filter_mask(
+    sources_of: np.ndarray,
+    dates_of: np.ndarray,
+    sources: Set[str] | None,
+    date_from: int,
+    date_to: int,
+) -> np.ndarray:
+    """Which chunks pass a search's filters (boolean, one per chunk): the chunk's source is
+    one of `sources` and its date (YYYYMMDD, 0 when unknown) within [date_from, date_to];
+    an empty filter passes all. The keyword index and the stored vectors both use it."""
+    keep = np.ones(len(sources_of), dtype=bool)
+    if sources:
+        keep &= np.isin(sources_of, list(sources))
+    if date_from:
+        keep &= dates_of >= date_from
+    if date_to:
+        keep &= dates_of <= date_to
+    return keep
 
 
 @dataclass
@@ -53,14 +74,8 @@ class KeywordIndex:
     def mask(self, sources: set[str] | None, date_from: int, date_to: int) -> np.ndarray | None:
         if not sources and not date_from and not date_to:
             return None
-        m = np.ones(len(self.ids), dtype=bool)
-        if sources:
-            m &= np.isin(self.sources, list(sources))
-        if date_from:
-            m &= self.dates >= date_from
-        if date_to:
-            m &= self.dates <= date_to
-        return m.astype(np.float32)
+        keep = filter_mask(self.sources, self.dates, sources, date_from, date_to)
+        return keep.astype(np.float32)
 
 
 def build(

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from askfront.indexing.bm25 import filter_mask
 from askfront.indexing.store import DocStore, date_int
 
 logger = logging.getLogger(__name__)
@@ -41,13 +42,7 @@ class StoredVectors:
         if not self.ids:
             return {"ids": [[]], "distances": [[]], "embeddings": [[]]}
         sims = self.matrix @ qvec
-        keep = np.ones(len(self.ids), dtype=bool)
-        if sources:
-            keep &= np.isin(self.sources, list(sources))
-        if date_from:
-            keep &= self.dates >= date_from
-        if date_to:
-            keep &= self.dates <= date_to
+        keep = filter_mask(self.sources, self.dates, sources, date_from, date_to)
         hits = np.flatnonzero(keep)
         hits = hits[np.argsort(-sims[hits], kind="stable")[:n]]
         return {

@@ -1,5 +1,6 @@
 """The web chat (the only package that imports gradio).
 
+Belongs here: the browser's view and its HTTP API, over core.protocols.AssistantAPI.
 `app` wires the Gradio page, `chat` holds its behaviour as plain methods (tested without a
 browser), `render` turns answers and documents into HTML and Markdown, `serve` checks the
 bind address and launches, `guard` refuses foreign hosts, cross-site writes and oversized

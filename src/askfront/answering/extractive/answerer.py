@@ -64,6 +64,7 @@ from askfront.answering.extractive.sentence import (
 from askfront.answering.extractive.terms import Matcher, jaccard, local_idf, rarity, span_density
 from askfront.answering.followup import carried_words
 from askfront.core.types import Answer, Citation, Passage, Turn
+from askfront.grounding.citations import span_text
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +141,7 @@ class ExtractiveAnswerer(Answerer):
                 if key in seen:  # overlapping chunks repeat sentences
                     continue
                 seen.add(key)
-                text = chunk.text[s - chunk.start : e - chunk.start]
+                text = span_text(p, s, e)
                 group.append(Candidate(i, s, e, text, sentence_info(text), dense=p.dense_score))
             by_passage.append(group)
             candidates.extend(group)

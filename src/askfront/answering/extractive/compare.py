@@ -27,7 +27,7 @@ from askfront.answering.extractive.compose import quoted_answer, same_sentence
 from askfront.answering.extractive.names import describes, name_spans
 from askfront.answering.extractive.sentence import Candidate
 from askfront.answering.extractive.terms import match_stem, stems
-from askfront.core.text import content_terms
+from askfront.core.text import NUMBER_WORDS, content_terms
 from askfront.core.types import Answer, Passage
 
 if TYPE_CHECKING:
@@ -44,12 +44,6 @@ _CUE_WORDS = frozenset(
 )
 _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
 _NUMBER = re.compile(r"\b\d[\d,]*(?:\.\d+)?\b")
-_NUMBER_WORDS = {
-    w: n
-    for n, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve".split()
-    )
-}
 
 
 @dataclass(frozen=True)
@@ -222,8 +216,8 @@ def _value(text: str, comparison: Comparison, weights: dict[str, float]) -> floa
     tokens = re.findall(r"[\w.,]+", text.lower())
     for k, tok in enumerate(tokens):
         tok = tok.strip(".,")
-        if tok in _NUMBER_WORDS:
-            number = float(_NUMBER_WORDS[tok])
+        if tok in NUMBER_WORDS:
+            number = float(NUMBER_WORDS[tok])
         elif _NUMBER.fullmatch(tok) and not _YEAR.fullmatch(tok):
             number = float(tok.replace(",", ""))
         else:

@@ -11,11 +11,13 @@ from collections.abc import Sequence
 
 from askfront.answering.extractive.sentence import Candidate
 from askfront.core.types import Answer, AnswerSentence, Citation, Passage
+from askfront.grounding.citations import cite as cite_span
 from askfront.grounding.markers import MARKER, parse_markers
 
 
 def cite(n: int, p: Passage, c: Candidate, score: float) -> Citation:
-    return Citation(n, p.source, p.title, p.date, c.start, c.end, c.text, score, p.chunk.page)
+    """Citation [n] of candidate sentence `c` (through the one builder, grounding.citations)."""
+    return cite_span(n, p, c.start, c.end, score, c.text)
 
 
 def same_sentence(a: Candidate, b: Candidate) -> bool:

@@ -22,7 +22,9 @@ from askfront.answering.extractive.terms import Matcher, stems, word_stems
 from askfront.answering.followup import proper_words
 from askfront.core.text import STOPWORDS
 
-_NUMBER_WORDS = frozenset(
+# Words that make a sentence hold a quantity (a feature for "how many" questions): not the
+# number table of core.text, as "one" and "zero" say little and "millions" a lot.
+_QUANTITY_WORDS = frozenset(
     """two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty
     fifty hundred hundreds thousand thousands million millions billion billions trillion
     dozen dozens half""".split()
@@ -99,7 +101,7 @@ def sentence_info(text: str) -> SentenceInfo:
     numbers = frozenset(
         w
         for w in re.findall(r"[\w$€£%.,'’-]+", lowered)
-        if any(c.isdigit() for c in w) or w in _NUMBER_WORDS
+        if any(c.isdigit() for c in w) or w in _QUANTITY_WORDS
     )
     return SentenceInfo(
         terms=terms,
