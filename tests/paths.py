@@ -11,7 +11,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-REPO = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parent  # tests/: helpers and data stay here
+REPO = TESTS.parent
+DATA = TESTS / "data"
 DEFAULT_ARTICLE = REPO / "corpus" / "ukraine-foreign-fighters-washington-post-2024-02-28.md"
 # The shared data sets (never committed). .ci/run points ASKFRONT_DATASETS at them, since
 # its clean clones do not sit beside ../shared.

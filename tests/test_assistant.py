@@ -13,10 +13,11 @@ import pytest
 
 from askfront.assistant import Assistant
 from askfront.core.config import Settings
+from paths import DATA
 
 pytestmark = pytest.mark.e2e
 
-SEED = Path(__file__).parent / "data" / "seed_testset.jsonl"
+SEED = DATA / "seed_testset.jsonl"
 ITEMS = [json.loads(line) for line in SEED.read_text(encoding="utf-8").splitlines() if line]
 
 

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from paths import REPO
+
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
-REPO = Path(__file__).resolve().parent.parent
 
 ARTICLES = {
     "harbor-bridge-reopens.md": (

@@ -21,6 +21,7 @@ from askfront.core.types import Answer, Chunk, DocumentRecord, Passage, Turn
 from askfront.evaluation.runner import run_eval
 from askfront.evaluation.testset import load_testset
 from fakes import make_passage
+from paths import DATA
 
 ARTICLES = {
     "lighthouse-storm-2024-01-05.md": (
@@ -263,9 +264,6 @@ def test_the_article_among_many_asks_which_one(assistant: Assistant) -> None:
 def test_overview_without_a_match_is_refused(assistant: Assistant) -> None:
     answer = _ask(assistant, "Summarize the news about volcanoes")
     assert answer.refused and "volcanoes" in answer.text
-
-
-DATA = Path(__file__).parent / "data"
 
 
 @pytest.mark.e2e

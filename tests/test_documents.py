@@ -19,8 +19,9 @@ from askfront.corpus import loader as documents
 from askfront.corpus.base import parse_date
 from askfront.corpus.loader import load_document, load_document_with_timeout
 from docutil import DOCS, reason, write
+from paths import REPO
 
-CORPUS = Path(__file__).parents[1] / "corpus"
+CORPUS = REPO / "corpus"
 
 
 # -- the default corpus and the committed fixtures -------------------------------------

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from paths import REPO
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "tests" / "data" / "seed_testset.jsonl"
 
 

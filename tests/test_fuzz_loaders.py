@@ -22,8 +22,9 @@ from askfront.core.text import normalize_text, split_sentences
 from askfront.core.types import Document
 from askfront.corpus.files import SUPPORTED_SUFFIXES
 from askfront.corpus.loader import load_document
+from paths import DATA
 
-DOCS = Path(__file__).parent / "data" / "docs"
+DOCS = DATA / "docs"
 SAMPLE_PDF = (DOCS / "sample.pdf").read_bytes()
 
 FUZZ = settings(

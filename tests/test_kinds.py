@@ -20,9 +20,10 @@ from askfront.answering.kinds import (
     topic_of,
 )
 from askfront.core.types import Turn
+from paths import DATA
 
-SEED = Path(__file__).parent / "data" / "seed_testset.jsonl"
-COLLECTION_SET = Path(__file__).parent / "data" / "collection_testset.jsonl"
+SEED = DATA / "seed_testset.jsonl"
+COLLECTION_SET = DATA / "collection_testset.jsonl"
 
 # --- collection questions -------------------------------------------------------------
 LISTS = [

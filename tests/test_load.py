@@ -26,7 +26,7 @@ from langchain_core.embeddings import Embeddings
 from askfront.assistant import Assistant, index_spec
 from askfront.core.config import Settings
 from netutil import serve_app
-from paths import DEFAULT_ARTICLE, REPO
+from paths import DATA, DEFAULT_ARTICLE, REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -34,7 +34,7 @@ CLIENTS = 50
 QUESTIONS_PER_CLIENT = 20
 DEADLINE_S = 600  # the whole load must finish within this; a ceiling, not a performance claim
 ANSWER_KEYS = {"answer", "refused", "citations", "timings_ms", "sentences", "related", "notice"}
-SEED = Path(__file__).parent / "data" / "seed_testset.jsonl"
+SEED = DATA / "seed_testset.jsonl"
 LOAD_CLIENT = REPO / "benchmarks" / "load.py"
 
 

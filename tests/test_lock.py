@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from paths import REPO
+
 PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==(\S+)$")
 
 

@@ -14,8 +14,8 @@ from askfront.core.types import Answer, AnswerSentence, Chunk, Citation, Passage
 from askfront.evaluation.report import render_html, summary_rows
 from askfront.evaluation.runner import EvalResult, score_answer
 from askfront.evaluation.testset import EvalItem
+from paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 EVIL = "<script>alert('pwned')</script>"
 
 
