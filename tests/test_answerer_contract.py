@@ -28,15 +28,8 @@ from fakes import (
     make_passage,
     recording_model,
 )
+from llmutil import LEGION, NEPAL
 
-LEGION = (
-    "Some 20,000 foreigners from over 50 nationalities make up Ukraine's international legion. "
-    "At least 50 American citizens have been killed in Ukraine."
-)
-NEPAL = (
-    "The Nepali government has asked Russia to send back hundreds of Nepali nationals. "
-    "More than 200 Nepalis have gone to Ukraine's battlefields and at least 14 have been killed."
-)
 ANSWERABLE = "How many foreigners make up Ukraine's international legion?"
 UNANSWERABLE = "Which team won the 1998 Tour de France?"
 
