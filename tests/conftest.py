@@ -17,7 +17,21 @@ from askfront.assistant import Assistant, embedding_spec, index_spec
 from askfront.core.config import Settings
 from attack_server import attack_server  # noqa: F401 (issue 13's attack server, a fixture)
 from fakes import BagOfWordsEmbeddings, CountingEmbeddings, FakeAssistant, LeadSentenceAnswerer
-from paths import CHROMIUM, CHROMIUM_ARGS, DATASETS, DEFAULT_ARTICLE
+from paths import CHROMIUM, CHROMIUM_ARGS, DATASETS, DEFAULT_ARTICLE, TESTS
+
+# Markers from the folder a test lives in, never by hand: unit/ mirrors src and needs no
+# model; integration/ runs the real model and Chroma; e2e/ the browser, the load and the CLI.
+FOLDER_MARKERS = {"integration": ("e2e",), "e2e": ("e2e",)}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        try:
+            folder = item.path.relative_to(TESTS).parts[0]
+        except ValueError:  # a test outside tests/
+            continue
+        for name in FOLDER_MARKERS.get(folder, ()):
+            item.add_marker(name)
 
 
 @pytest.fixture(scope="session")

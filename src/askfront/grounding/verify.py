@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # Calibrated with the bundled all-MiniLM-L6-v2 on 26 hand-written claims about the default
-# article (the set is tests/test_citations.py::CALIBRATION, re-checked there):
+# article (the set is tests/unit/grounding/test_citations.py::CALIBRATION, re-checked there):
 #   faithful paraphrases (16)       lexical 0.50-1.00, cosine 0.57-0.96  -> score 0.60-0.94
 #   one number or name swapped (4)  halved by the novel-specifics factor -> score 0.10-0.42
 #   on-topic, unsupported (3)       lexical 0.17-0.50, cosine 0.48-0.61  -> score 0.35-0.57

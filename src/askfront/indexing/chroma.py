@@ -58,7 +58,7 @@ def chroma_client(spec: ChromaSpec, index_dir: Path) -> chromadb.ClientAPI:
     # One client per folder and process, made under a lock. A client per build meant every
     # rebuild swap made new clients in the web chat's worker threads at once, and under
     # load some failed ("Could not connect to tenant", a stopped System), degrading
-    # answers to keyword search (tests/test_load.py).
+    # answers to keyword search (tests/e2e/test_load.py).
     key = str(path.resolve())
     with _EMBEDDED_LOCK:
         if key not in _EMBEDDED_CLIENTS:

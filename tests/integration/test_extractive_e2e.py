@@ -17,8 +17,6 @@ from askfront.core.types import Answer, Passage, Turn
 from askfront.grounding.markers import strip_markers
 from fakes import LeadSentenceAnswerer
 
-pytestmark = pytest.mark.e2e
-
 ARTICLES = {
     "the-dingoes.md": (
         "The Dingoes",

@@ -4,7 +4,7 @@ real CLI (a subprocess), the real model and a real Chroma store in tmp folders.
 Items: 2 (a file name that is not UTF-8), 3 (any error called "disk full"), 8 (symlinks out
 of the corpus), 9 (chunking a huge file), 11 (terminal escapes printed raw), 12 (Chroma
 server killed while indexing), 16 (dense search on a full disk). Item 1 (a kill at any
-stage of a sync): tests/test_attacks_sync.py.
+stage of a sync): tests/integration/test_attacks_sync.py.
 """
 
 from __future__ import annotations
@@ -34,8 +34,6 @@ from askfront.indexing.sync import sync
 from attackutil import LEGION, assert_stores_agree, bulletin, cli, env, index_json
 from diskutil import fill, small_disk_fixture  # noqa: F401 (a fixture)
 from paths import DEFAULT_ARTICLE
-
-pytestmark = pytest.mark.e2e
 
 # == Item 2: a file name that is not valid UTF-8 ======================================
 

@@ -24,8 +24,6 @@ from askfront.indexing.sync import sync
 from attackutil import assert_stores_agree, bulletin, env, index_json
 from paths import REPO
 
-pytestmark = pytest.mark.e2e
-
 STOPPER = REPO / "tests" / "stop_at_stage.py"
 
 

@@ -34,12 +34,10 @@ from netutil import free_port as _free_port
 from netutil import http_server
 from reliabilityutil import gist as _gist
 
-pytestmark = pytest.mark.e2e
-
 # Faults with their own modules:
 # SIGKILL during a rebuild: test_indexer.py::test_sigkill_during_rebuild_then_search_and_rebuild
-# Chroma server unreachable or going down: tests/test_chroma_server.py
-# LLM backend down/slow at the client level: tests/test_llm_clients.py
+# Chroma server unreachable or going down: tests/integration/test_chroma_server.py
+# LLM backend down/slow at the client level: tests/unit/answering/test_llm_clients.py
 
 
 @pytest.mark.parametrize("full", [False, True], ids=["incremental", "full-rebuild"])

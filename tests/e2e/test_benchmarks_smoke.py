@@ -17,7 +17,7 @@ import pytest
 
 from paths import REPO
 
-pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+pytestmark = pytest.mark.slow
 
 
 ARTICLES = {

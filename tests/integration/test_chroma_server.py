@@ -18,7 +18,7 @@ from askfront.core.errors import StoreUnavailableError
 from askfront.indexing.sync import sync
 from netutil import free_port as _free_port
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 
 _RUNNING: list[subprocess.Popen[bytes]] = []

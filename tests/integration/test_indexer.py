@@ -22,8 +22,6 @@ from askfront.indexing.store import active_build
 from askfront.indexing.sync import sync
 from askfront.retrieval.base import SearchOptions
 
-pytestmark = pytest.mark.e2e
-
 ZORBLATT = (
     "---\ntitle: The Zorblatt Festival\ndate: 2024-05-12\n---\n"
     "The Zorblatt Festival took place in Quexville on 12 May 2024. "

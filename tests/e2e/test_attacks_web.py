@@ -25,7 +25,6 @@ from attack_server import DOOMED_FN, LEGION, WAIT_S, AttackServer, LockHolder
 from fakes import FakeAssistant
 
 gr = pytest.importorskip("gradio")
-pytestmark = [pytest.mark.e2e]
 ANSWER_KEYS = {"answer", "refused", "citations", "timings_ms", "sentences", "related", "notice"}
 
 

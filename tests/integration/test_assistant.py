@@ -15,8 +15,6 @@ from askfront.assistant import Assistant
 from askfront.core.config import Settings
 from paths import DATA
 
-pytestmark = pytest.mark.e2e
-
 SEED = DATA / "seed_testset.jsonl"
 ITEMS = [json.loads(line) for line in SEED.read_text(encoding="utf-8").splitlines() if line]
 

@@ -28,7 +28,7 @@ from askfront.core.config import Settings
 from netutil import serve_app
 from paths import DATA, DEFAULT_ARTICLE, REPO
 
-pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+pytestmark = pytest.mark.slow
 
 CLIENTS = 50
 QUESTIONS_PER_CLIENT = 20

@@ -23,8 +23,6 @@ from attackutil import bulletin as _bulletin
 from paths import DEFAULT_ARTICLE, REPO
 from reliabilityutil import assert_well_formed as _assert_well_formed
 
-pytestmark = pytest.mark.e2e
-
 SAMPLE_PDF = (REPO / "tests" / "data" / "docs" / "sample.pdf").read_bytes()
 
 

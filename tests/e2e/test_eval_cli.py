@@ -11,7 +11,7 @@ import pytest
 
 from paths import REPO
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 SEED = REPO / "tests" / "data" / "seed_testset.jsonl"
 

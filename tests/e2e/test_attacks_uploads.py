@@ -16,7 +16,6 @@ from fakes import FakeAssistant
 from netutil import free_port, serve_app
 
 gr = pytest.importorskip("gradio")
-pytestmark = [pytest.mark.e2e]
 
 
 # == 14. Partial uploads left by a killed server =================================================

@@ -29,8 +29,6 @@ from netutil import free_port as _free_port
 from paths import DEFAULT_ARTICLE, REPO
 from reliabilityutil import assert_well_formed as _assert_well_formed
 
-pytestmark = pytest.mark.e2e
-
 SEED = [
     json.loads(line)
     for line in (REPO / "tests" / "data" / "seed_testset.jsonl").read_text().splitlines()
