@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Unpack
 
 from askfront.core.config import Settings
-from askfront.core.errors import IndexNotFoundError
+from askfront.core.errors import IndexNotFoundError, QuestionError
 from askfront.core.history import bound_history, history_notice
 from askfront.core.question import clean_question, question_problem
 from askfront.core.types import (
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from askfront.indexing.embeddings import EmbeddingSpec
     from askfront.indexing.store import StoreSpec
     from askfront.indexing.sync import IndexSpec
+    from askfront.retrieval.base import SearchResult
     from askfront.retrieval.hybrid import Retriever
 
 logger = logging.getLogger(__name__)
@@ -225,6 +226,39 @@ class Assistant:
         if result.notice or left_out:
             final.notice = " ".join(filter(None, [result.notice, left_out, final.notice]))
         yield final
+
+    def search(
+        self,
+        query: str,
+        *,
+        top_k: int | None = None,
+        hybrid: bool | None = None,
+        sources: Sequence[str] | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+    ) -> SearchResult:
+        """The passages retrieval finds for `query`, best first, without answering (the
+        MCP `search` tool). The query is checked and cleaned as a question is.
+
+        Raises:
+            QuestionError: if the query is not text, empty or too long.
+            IndexNotFoundError: if no index has been built.
+            StoreUnavailableError: if the vector store cannot be reached.
+        """
+        from askfront.retrieval.base import SearchOptions
+
+        problem = question_problem(query, self.settings.max_question_chars)
+        if problem:
+            raise QuestionError(problem)
+        options = SearchOptions(
+            top_k=top_k or self.settings.top_k,
+            hybrid=self.settings.hybrid if hybrid is None else hybrid,
+            mmr=self.settings.mmr,
+            sources=sources,
+            date_from=date_from,
+            date_to=date_to,
+        )
+        return self._search.search(clean_question(query), options)
 
     def _check_question(self, question: object) -> Answer | None:
         """A refused Answer for a question that cannot be asked, else None."""
