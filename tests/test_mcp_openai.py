@@ -231,3 +231,18 @@ def test_with_auth_the_token_opens_both_apis(locked: str) -> None:
     assert reply.model_extra["citations"]
     _, (asked,) = asyncio.run(_mcp(locked, [("ask", {"question": PAID})], token=TOKEN))
     assert not asked.isError and json.loads(asked.content[0].text)["citations"]
+
+
+def test_a_body_without_a_length_is_still_bounded(server: str) -> None:
+    import httpx
+
+    def chunks() -> Any:  # sent chunked: no Content-Length for the gate to read
+        yield b'{"model": "askfront", "messages": [{"role": "user", "content": "'
+        for _ in range(100):
+            yield b"x" * 10_000
+        yield b'"}]}'
+
+    for path in ("v1/chat/completions", "gradio_api/mcp/"):
+        refused = httpx.post(f"{server}{path}", content=chunks(), timeout=60)
+        assert refused.status_code == 413, path
+        assert "ASKFRONT_MAX_QUESTION_CHARS" in refused.json()["error"]["message"]

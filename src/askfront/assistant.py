@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 from askfront.core.config import Settings
 from askfront.core.errors import IndexNotFoundError, QuestionError
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from askfront.indexing.embeddings import EmbeddingSpec
     from askfront.indexing.store import StoreSpec
     from askfront.indexing.sync import IndexSpec
-    from askfront.retrieval.base import SearchResult
+    from askfront.retrieval.base import SearchOptions, SearchResult
     from askfront.retrieval.hybrid import Retriever
 
 logger = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ class Assistant:
         mode: str | None = None,
     ) -> Iterator[str | Answer]:
         """Like ask(), but yields text deltas as they come, then the final Answer last."""
-        from askfront.retrieval.base import SearchOptions, SearchResult
+        from askfront.retrieval.base import SearchResult
 
         started = time.perf_counter()
         problem = self._check_question(question)
@@ -176,14 +176,7 @@ class Assistant:
         routed = self.route(question, history, answerer)
         timings: dict[str, float] = {}
 
-        options = SearchOptions(
-            top_k=top_k or self.settings.top_k,
-            hybrid=self.settings.hybrid if hybrid is None else hybrid,
-            mmr=self.settings.mmr,
-            sources=sources,
-            date_from=date_from,
-            date_to=date_to,
-        )
+        options = self._options(top_k, hybrid, sources, date_from, date_to)
         t = time.perf_counter()
         if routed is None:
             query = self._standalone(question, history, answerer)
@@ -227,38 +220,34 @@ class Assistant:
             final.notice = " ".join(filter(None, [result.notice, left_out, final.notice]))
         yield final
 
-    def search(
-        self,
-        query: str,
-        *,
-        top_k: int | None = None,
-        hybrid: bool | None = None,
-        sources: Sequence[str] | None = None,
-        date_from: str | None = None,
-        date_to: str | None = None,
-    ) -> SearchResult:
-        """The passages retrieval finds for `query`, best first, without answering (the
-        MCP `search` tool). The query is checked and cleaned as a question is.
+    def search(self, query: str, **options: Any) -> SearchResult:
+        """The passages found for `query`, best first, without an answer (the MCP `search`
+        tool); options as in `ask_stream` but `mode`. The query is checked as a question is.
 
         Raises:
             QuestionError: if the query is not text, empty or too long.
             IndexNotFoundError: if no index has been built.
             StoreUnavailableError: if the vector store cannot be reached.
         """
-        from askfront.retrieval.base import SearchOptions
-
         problem = question_problem(query, self.settings.max_question_chars)
         if problem:
             raise QuestionError(problem)
-        options = SearchOptions(
-            top_k=top_k or self.settings.top_k,
-            hybrid=self.settings.hybrid if hybrid is None else hybrid,
-            mmr=self.settings.mmr,
-            sources=sources,
-            date_from=date_from,
-            date_to=date_to,
-        )
-        return self._search.search(clean_question(query), options)
+        return self._search.search(clean_question(query), self._options(**options))
+
+    def _options(
+        self,
+        top_k: int | None = None,
+        hybrid: bool | None = None,
+        sources: Sequence[str] | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+    ) -> SearchOptions:
+        from askfront.retrieval.base import SearchOptions
+
+        hybrid = self.settings.hybrid if hybrid is None else hybrid
+        top_k = top_k or self.settings.top_k
+        # In the order of SearchOptions' fields.
+        return SearchOptions(top_k, hybrid, self.settings.mmr, sources, date_from, date_to)
 
     def _check_question(self, question: object) -> Answer | None:
         """A refused Answer for a question that cannot be asked, else None."""
