@@ -220,8 +220,11 @@ def test_with_auth_both_apis_refuse_an_unauthenticated_call(locked: str) -> None
     assert "401 Unauthorized" in repr(err.value)
     refused = httpx.post(f"{locked}gradio_api/mcp/", json={}, timeout=60)
     assert refused.status_code == 401
-    # The page itself keeps Gradio's login form.
+    # The page keeps Gradio's login form, and its API its login.
     assert httpx.get(locked, timeout=60).status_code == 200
+    body = {"data": [PAID, "[]"], "session_hash": "x"}
+    api = httpx.post(f"{locked}gradio_api/run/ask", json=body, timeout=60)
+    assert api.status_code == 401
 
 
 def test_with_auth_the_token_opens_both_apis(locked: str) -> None:

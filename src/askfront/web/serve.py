@@ -147,7 +147,9 @@ def build_server(assistant: Assistant, settings: Settings) -> FastAPI:
     blocks = build_app(assistant, settings, chat=chat)
     limit = body_limit(settings.max_question_chars, settings.max_history_chars)
     app = FastAPI(
-        # Added last, run first: the guard, then the gate, then the routes.
+        # The guard first, then the gate, then the routes. Outside Gradio's own CORS
+        # layer: preflight requests (OPTIONS, which change nothing) pass the guard's Host
+        # check and are then answered by Gradio as before.
         middleware=[
             _guard(settings, lambda scope: _held_upload_bytes(blocks)),
             Middleware(ApiGate, token=settings.auth, max_body=limit),
