@@ -202,6 +202,8 @@ def test_the_guard_covers_the_api_routes(server: str) -> None:
     assert rebound.status_code == 400
     mcp = httpx.post(f"{server}gradio_api/mcp/", json={}, headers={"Host": "evil.example"})
     assert mcp.status_code == 400
+    page = {"Origin": "https://evil.example"}
+    assert httpx.post(f"{server}gradio_api/mcp/", json={}, headers=page).status_code == 403
 
 
 # -- auth ------------------------------------------------------------------------------------
