@@ -39,6 +39,7 @@ from askfront.core.types import (
     Turn,
 )
 from askfront.indexing.sync import remove_source
+from askfront.retrieval.base import SearchResult
 
 
 # -- embeddings -------------------------------------------------------------------------------
@@ -231,6 +232,20 @@ class FakeAssistant:
 
     def document(self, source: str) -> Document | None:
         return self.indexed.get(source)
+
+    def search(self, query: str, options: AskOptions | None = None) -> SearchResult:
+        """Every sentence sharing a word of five letters or more with `query`, as a passage."""
+        asked = options or AskOptions()
+        wanted = {w.lower() for w in re.findall(r"\w{5,}", query)}
+        found = []
+        for doc in self.indexed.values():
+            if asked.sources and doc.path not in asked.sources:
+                continue
+            for i, m in enumerate(_FAKE_SENTENCE.finditer(doc.text)):
+                if wanted & {w.lower() for w in re.findall(r"\w{5,}", m.group(0))}:
+                    chunk = Chunk(f"{doc.path}:{i}", doc.path, i, m.group(0), m.start(), m.end())
+                    found.append(Passage(chunk, doc.title, doc.date, rank=len(found) + 1))
+        return SearchResult(found[: asked.top_k or 5])
 
     def retriever(self) -> object:
         if not self.indexed:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from askfront.core.config import Settings
-from askfront.core.errors import IndexNotFoundError
+from askfront.core.errors import IndexNotFoundError, QuestionError
 from askfront.core.history import bound_history, history_notice
 from askfront.core.options import AskOptions
 from askfront.core.question import clean_question, question_problem
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from askfront.indexing.embeddings import EmbeddingSpec
     from askfront.indexing.store import StoreSpec
     from askfront.indexing.sync import IndexSpec
-    from askfront.retrieval.base import SearchOptions
+    from askfront.retrieval.base import SearchOptions, SearchResult
     from askfront.retrieval.hybrid import Retriever
 
 logger = logging.getLogger(__name__)
@@ -215,6 +215,23 @@ class Assistant:
         if result.notice or left_out:
             final.notice = " ".join(filter(None, [result.notice, left_out, final.notice]))
         yield final
+
+    def search(self, query: str, options: AskOptions | None = None) -> SearchResult:
+        """The passages found for `query`, best first, without an answer (the MCP `search`
+        tool); `options` as in `ask_stream`, but its mode is not used. The query is checked
+        as a question is.
+
+        Raises:
+            QuestionError: if the query is not text, empty or too long.
+            IndexNotFoundError: if no index has been built.
+            StoreUnavailableError: if the vector store cannot be reached.
+        """
+        problem = question_problem(query, self.settings.max_question_chars)
+        if problem:
+            raise QuestionError(problem)
+        return self._search.search(
+            clean_question(query), self.search_options(options or AskOptions())
+        )
 
     def search_options(self, options: AskOptions) -> SearchOptions:
         """What retrieval is asked for: the question's options over the settings."""

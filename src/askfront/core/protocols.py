@@ -7,11 +7,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from askfront.core.config import Settings
 from askfront.core.options import AskOptions
 from askfront.core.types import Answer, Document, DocumentRecord, IndexReport, Progress, Turn
+
+if TYPE_CHECKING:  # for annotations only: core imports no other stage at run time
+    from askfront.retrieval.base import SearchResult
 
 
 class AssistantAPI(Protocol):
@@ -31,6 +34,10 @@ class AssistantAPI(Protocol):
         self, question: str, history: Sequence[Turn] = (), options: AskOptions | None = None
     ) -> Iterator[str | Answer]:
         """Text deltas as they come, then the final Answer last."""
+        ...
+
+    def search(self, query: str, options: AskOptions | None = None) -> SearchResult:
+        """The passages found for `query`, best first, without an answer."""
         ...
 
     def retriever(self) -> object:

@@ -17,6 +17,7 @@ from askfront.core.protocols import AssistantAPI
 from askfront.corpus.files import SUPPORTED_SUFFIXES
 from askfront.web.chat import ChatState, WebChat
 from askfront.web.render import DOCUMENT_HEADERS, REPORT_HEADERS, SOURCES_EMPTY, VIEWER_EMPTY
+from askfront.web.tools import register_tools
 from askfront.web.uploads import discard_upload
 
 logger = logging.getLogger(__name__)
@@ -76,9 +77,12 @@ APP_CSS = """
 """
 
 
-def build_app(assistant: AssistantAPI, settings: Settings) -> gr.Blocks:
-    """The Gradio app (queued, not launched)."""
-    chat = WebChat(assistant, settings)
+def build_app(
+    assistant: AssistantAPI, settings: Settings, *, chat: WebChat | None = None
+) -> gr.Blocks:
+    """The Gradio app (queued, not launched); `chat` if the server shares its /ask limiter
+    with other routes (web.serve)."""
+    chat = chat or WebChat(assistant, settings)
     # Gradio's delete_cache: uploads never saved to the corpus (say, POSTed straight to
     # /gradio_api/upload) are deleted once they are upload_cache_seconds old, and all of
     # this server's temporary files when it stops.
@@ -263,10 +267,11 @@ def build_app(assistant: AssistantAPI, settings: Settings) -> gr.Blocks:
         app.load(
             chat.documents_view, None, [documents, sources, to_delete], api_visibility="private"
         )
-        # Not queued: an API answer takes ~30 ms, and Gradio's queue (two requests and an
-        # event stream per call) cost more than the answer under 50 concurrent clients.
+        # The ask, search and list_documents API endpoints, also Gradio's MCP tools. Not
+        # queued: an API answer takes ~30 ms, and Gradio's queue (two requests and an event
+        # stream per call) cost more than the answer under 50 concurrent clients.
         # POST /gradio_api/run/ask answers in one request; gradio_client also works.
-        gr.api(chat.api_ask, api_name="ask", queue=False)
+        register_tools(chat)
     # api_open=False: POST /gradio_api/run/<name> runs only unqueued events (the `ask` API,
     # the Examples), whatever fn_index the body names; every write event is queued.
     app.queue(default_concurrency_limit=settings.concurrency_limit, api_open=False)

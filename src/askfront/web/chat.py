@@ -94,7 +94,7 @@ class WebChat:
         # our load runs p95 was 2-4x the median with 4 at once, ~1.3x with 1). LLM answers
         # wait on a model for seconds, so they run concurrency_limit at a time.
         slots = 1 if settings.llm == "extractive" else settings.concurrency_limit
-        self._api_limiter = anyio.CapacityLimiter(slots)
+        self.api_limiter = anyio.CapacityLimiter(slots)
 
     # chat
     def respond(
@@ -195,7 +195,7 @@ class WebChat:
             return _refused(str(exc))
         try:
             answer = await anyio.to_thread.run_sync(
-                self.assistant.ask, question, history, limiter=self._api_limiter
+                self.assistant.ask, question, history, limiter=self.api_limiter
             )
             return answer.to_json()
         except Exception as exc:  # the message is for the client; the log keeps no traceback

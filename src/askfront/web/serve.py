@@ -1,23 +1,39 @@
 """Launching the web chat: the bind address checked (no password, no public address), the
-request guard installed, the index warmed up, and a clean stop on Ctrl+C or SIGTERM."""
+request guard installed, the index warmed up, and a clean stop on Ctrl+C or SIGTERM.
+
+One server, one port: a FastAPI app holds the OpenAI-compatible /v1 routes
+(web.openai_api) with the Gradio app mounted beside them at "/" (gr.mount_gradio_app),
+Gradio's MCP server included (/gradio_api/mcp). The request guard (Host, Origin, uploads)
+and the API gate (Bearer token, body size) wrap the whole app, so every route passes them.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import signal
+import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
+import uvicorn
+from fastapi import FastAPI
 from starlette.middleware import Middleware
 
 from askfront.assistant import Assistant
 from askfront.core.config import Settings
 from askfront.core.errors import AskfrontError, ConfigError
 from askfront.core.protocols import AssistantAPI
+from askfront.web.apigate import ApiGate, body_limit
 from askfront.web.app import APP_CSS, build_app
+from askfront.web.chat import WebChat
 from askfront.web.guard import HostPolicy, RequestGuard, UploadLimits, is_loopback
+from askfront.web.openai_api import OpenAIChat
+from askfront.web.tools import json_tool_results
 from askfront.web.uploads import remove_partials
 
 logger = logging.getLogger(__name__)
@@ -53,10 +69,10 @@ def check_bind(settings: Settings) -> tuple[str, str] | None:
     return auth
 
 
-def _held_upload_bytes(scope: Any) -> int:
-    """The bytes of this server's uploads still in Gradio's upload folder (scope["app"] is
-    the Gradio app); names of files already gone are dropped from Gradio's set."""
-    held = scope["app"].get_blocks().upload_file_set
+def _held_upload_bytes(blocks: gr.Blocks) -> int:
+    """The bytes of this server's uploads still in Gradio's upload folder; names of files
+    already gone are dropped from Gradio's set."""
+    held = blocks.upload_file_set
     total = 0
     for name in list(held):
         try:
@@ -76,12 +92,8 @@ def _warm_up(assistant: AssistantAPI) -> None:
         logger.exception("Could not preload the index")
 
 
-def launch_options(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments for Blocks.launch (after check_bind's verdict)."""
-    system_fonts = ["ui-sans-serif", "system-ui", "sans-serif"]
-    mono_fonts = ["ui-monospace", "monospace"]
-    auth = check_bind(settings)
-    guard = Middleware(
+def _guard(settings: Settings, held_bytes: Any) -> Middleware:
+    return Middleware(
         RequestGuard,
         hosts=HostPolicy.for_bind(
             settings.host, loopback=is_loopback(settings.host), allowed=settings.allowed_hosts
@@ -89,18 +101,20 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         uploads=UploadLimits(
             max_files=settings.max_upload_files,
             max_bytes=int(settings.max_upload_total_mb * 1024 * 1024),
-            held_bytes=_held_upload_bytes,
+            held_bytes=held_bytes,
         ),
     )
+
+
+def page_options(settings: Settings) -> dict[str, Any]:
+    """What Blocks.launch and gr.mount_gradio_app both take (after check_bind's verdict)."""
+    system_fonts = ["ui-sans-serif", "system-ui", "sans-serif"]
+    mono_fonts = ["ui-monospace", "monospace"]
     return {
         "server_name": settings.host,
         "server_port": settings.port,
-        "auth": auth,
+        "auth": check_bind(settings),
         "max_file_size": int(settings.max_upload_mb * 1024 * 1024),
-        # Passed on to FastAPI: every request passes the guard before any of Gradio's routes.
-        "app_kwargs": {"middleware": [guard]},
-        # Gradio's static-file workers (GRADIO_NUM_WORKERS) would take uploads past it.
-        "num_workers": 0,
         "ssr_mode": False,  # no Node.js server
         "show_error": False,  # users get messages, not tracebacks
         "footer_links": ["api"],
@@ -110,38 +124,137 @@ def launch_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def serve(settings: Settings, *, assistant: AssistantAPI | None = None) -> None:
-    """Launch the web chat and block until interrupted.
+def launch_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for Blocks.launch: the Gradio app alone, with the request guard."""
+    # scope["app"] is the Gradio app: the guard runs inside it.
+    guard = _guard(settings, lambda scope: _held_upload_bytes(scope["app"].get_blocks()))
+    return {
+        **page_options(settings),
+        # Passed on to FastAPI: every request passes the guard before any of Gradio's routes.
+        "app_kwargs": {"middleware": [guard]},
+        # Gradio's static-file workers (GRADIO_NUM_WORKERS) would take uploads past it.
+        "num_workers": 0,
+    }
+
+
+def build_server(assistant: AssistantAPI, settings: Settings) -> FastAPI:
+    """The whole server as one ASGI app: /v1 routes, and the Gradio app with its MCP server.
 
     Raises:
-        ConfigError: if the settings would expose it beyond loopback unprotected, or the
-            port is taken.
+        ConfigError: if the settings would expose it beyond loopback unprotected.
     """
-    options = launch_options(settings)  # checks the bind address before anything loads
-    remove_partials(settings.corpus_dir)  # left by a server killed while saving an upload
-    assistant = assistant or Assistant(settings)
-    app = build_app(assistant, settings)
-    threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()
+    options = page_options(settings)  # checks the bind address before anything is built
+    chat = WebChat(assistant, settings)
+    blocks = build_app(assistant, settings, chat=chat)
+    limit = body_limit(settings.max_question_chars, settings.max_history_chars)
+    app = FastAPI(
+        # The guard first, then the gate, then the routes. Outside Gradio's own CORS
+        # layer: preflight requests (OPTIONS, which change nothing) pass the guard's Host
+        # check and are then answered by Gradio as before.
+        middleware=[
+            _guard(settings, lambda scope: _held_upload_bytes(blocks)),
+            Middleware(ApiGate, token=settings.auth, max_body=limit),
+        ],
+        docs_url=None,  # the API is documented in the README; no page to probe
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.include_router(OpenAIChat(chat).router())
+    gr.mount_gradio_app(app, blocks, path="/", mcp_server=True, **options)
+    json_tool_results(blocks)
+    return app
+
+
+def _bind(settings: Settings) -> socket.socket:
+    """A socket listening on the configured address, or a message naming the setting.
+
+    Raises:
+        ConfigError: if the port is taken or the address is not this machine's.
+    """
+    host = settings.host.strip("[]")
     try:
-        # quiet: Gradio's banner suggests share=True, which askfront never uses.
-        app.launch(prevent_thread_lock=True, quiet=True, **options)
-    except OSError as exc:  # Gradio's message names its own knobs, not ours
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, settings.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
         raise ConfigError(
             f"Cannot listen on {settings.host}:{settings.port} ({exc}). Is the web chat "
             "already running? Stop it, or pick another port with ASKFRONT_PORT "
             "(askfront serve --port)."
         ) from None
-    print(f"* Running on local URL:  {app.local_url}  (Ctrl+C to stop)", flush=True)
-    _stop_on_sigterm()
-    app.block_thread()
+    sock.set_inheritable(True)
+    return sock
 
 
-def _stop_on_sigterm() -> None:
-    """`kill` stops the server as Ctrl+C does, so Gradio deletes this server's temporary
-    upload files (delete_cache) on the way out instead of leaving them behind."""
+def _url(settings: Settings) -> str:
+    host = settings.host.strip("[]")
+    if host in ("", "0.0.0.0", "::"):
+        host = "localhost"
+    return f"http://[{host}]:{settings.port}/" if ":" in host else f"http://{host}:{settings.port}/"
 
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
 
+def _uvicorn(app: FastAPI) -> uvicorn.Server:
+    # A few seconds for open streams (an MCP client's event stream) at shutdown.
+    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5)
+    return uvicorn.Server(config)
+
+
+@dataclass
+class Running:
+    url: str
+    server: uvicorn.Server
+
+
+@contextmanager
+def running(assistant: AssistantAPI, settings: Settings) -> Iterator[Running]:
+    """The whole server in a background thread (tests, benchmarks); stopped on exit.
+
+    Raises:
+        ConfigError: as `serve` does.
+    """
+    app = build_server(assistant, settings)
+    sock = _bind(settings)
+    server = _uvicorn(app)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started and thread.is_alive():
+        threading.Event().wait(0.05)
+    try:
+        yield Running(_url(settings), server)
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        sock.close()
+
+
+def serve(settings: Settings, *, assistant: AssistantAPI | None = None) -> None:
+    """Serve the web chat, its MCP server and the OpenAI-compatible API until interrupted.
+
+    Raises:
+        ConfigError: if the settings would expose it beyond loopback unprotected, or the
+            port is taken.
+    """
+    check_bind(settings)  # before anything loads
+    remove_partials(settings.corpus_dir)  # left by a server killed while saving an upload
+    assistant = assistant or Assistant(settings)
+    app = build_server(assistant, settings)
+    sock = _bind(settings)
+    threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()
+    url = _url(settings)
+    print(f"* Running on local URL:  {url}  (Ctrl+C to stop)", flush=True)
+    print(f"* MCP server (streamable HTTP): {url}gradio_api/mcp/", flush=True)
+    print(f"* OpenAI-compatible API: {url}v1", flush=True)
+    server = _uvicorn(app)
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, interrupt)
+        # uvicorn stops gracefully on SIGINT or SIGTERM (the lifespan's end runs Gradio's
+        # delete_cache), then raises the signal again: by then there is nothing to do.
+        signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()

@@ -41,7 +41,15 @@ def test_the_test_lock_installs_the_runtime_versions() -> None:
 def test_runtime_imports_that_only_test_extras_used_to_bring_are_locked() -> None:
     # SQLRecordManager imports sqlalchemy.ext.asyncio, which needs greenlet (issue 12).
     runtime = _pins("requirements.txt")
-    for package in ("greenlet", "sqlalchemy", "transformers", "tokenizers", "python-dateutil"):
+    # mcp: Gradio's MCP server (askfront serve) imports it (issue 18).
+    for package in (
+        "greenlet",
+        "sqlalchemy",
+        "transformers",
+        "tokenizers",
+        "python-dateutil",
+        "mcp",
+    ):
         assert package in runtime, package
 
 

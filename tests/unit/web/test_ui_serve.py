@@ -101,7 +101,8 @@ def test_only_the_ask_endpoint_is_public(served: str) -> None:
     from gradio_client import Client
 
     endpoints = Client(served, verbose=False).view_api(print_info=False, return_format="dict")
-    assert list(endpoints["named_endpoints"]) == ["/ask"]
+    # The read-only API, which Gradio's MCP server also offers as tools (web.tools).
+    assert list(endpoints["named_endpoints"]) == ["/ask", "/search", "/list_documents"]
 
 
 def test_serve_on_a_taken_port_says_how_to_pick_another(
