@@ -45,7 +45,6 @@ from askfront.answering.extractive.compare import (
 )
 from askfront.answering.extractive.compose import (
     cite,
-    in_quote_order,
     quoted_answer,
     render,
     same_sentence,
@@ -55,14 +54,16 @@ from askfront.answering.extractive.question import UNTYPED, analyze_question
 from askfront.answering.extractive.sentence import (
     Candidate,
     is_focused,
+    is_fragment,
     name_salience,
     offered_answers,
     sentence_info,
     sentence_score,
     type_score_of,
 )
+from askfront.answering.extractive.span import answer_span
 from askfront.answering.extractive.terms import Matcher, jaccard, local_idf, rarity, span_density
-from askfront.answering.followup import carried_words
+from askfront.answering.followup import resolve
 from askfront.core.types import Answer, Citation, Passage, Turn
 
 logger = logging.getLogger(__name__)
@@ -101,11 +102,6 @@ class ExtractiveAnswerer(Answerer):
             self.max_sentences, idf=self.idf, thresholds=replace(self.thresholds, **changes)
         )
 
-    def condense(self, question: str, history: Sequence[Turn]) -> str:
-        from askfront.answering.followup import resolve_query
-
-        return resolve_query(question, history)
-
     def hop_queries(
         self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()
     ) -> list[str]:
@@ -129,7 +125,8 @@ class ExtractiveAnswerer(Answerer):
         """Score every sentence of `passages` against `question`; with `link`, also the
         sentences linked across articles (hops.links). Thresholds play no part here (see
         `decide`), so a calibration sweep analyzes each question once."""
-        q = analyze_question(question, carried_words(question, history))
+        # The Assistant hands over a Resolved question; direct callers give the history.
+        q = analyze_question(question, resolve(question, history).carried)
         candidates: list[Candidate] = []
         by_passage: list[list[Candidate]] = []
         seen: set[tuple[str, int, int]] = set()
@@ -141,7 +138,9 @@ class ExtractiveAnswerer(Answerer):
                     continue
                 seen.add(key)
                 text = chunk.text[s - chunk.start : e - chunk.start]
-                group.append(Candidate(i, s, e, text, sentence_info(text), dense=p.dense_score))
+                c = Candidate(i, s, e, text, sentence_info(text), dense=p.dense_score)
+                c.fragment = is_fragment(text, p.title)
+                group.append(c)
             by_passage.append(group)
             candidates.extend(group)
 
@@ -153,8 +152,9 @@ class ExtractiveAnswerer(Answerer):
             q.qtype, weights, q.names, candidates, informative=len(informative), question=q
         )
         analysis.comparison = parse_comparison(question)
+        analysis.question_text = str(question)
         if not candidates or total <= 0:
-            analysis.missing_names = list(q.names.values())
+            analysis.missing_names = [w for w in q.names.values() if w.lower() in question.lower()]
             return analysis
 
         # Numbers count half: articles write them in many ways ("Aug. 15-18", "15th").
@@ -170,6 +170,7 @@ class ExtractiveAnswerer(Answerer):
             return sum(w for t, w in name_weight.items() if match(t, terms)) / name_total
 
         lowered = question.lower()
+        followup = analysis.followup = bool(resolve(question, history).carried)
         known = frozenset().union(*(c.info.names for c in candidates))
         salience = name_salience(q, candidates, known)
         found: set[str] = set()
@@ -192,7 +193,9 @@ class ExtractiveAnswerer(Answerer):
                     c.coverage, sum(weights[t] * m for t, m in near_match.items()) / total
                 )
                 c.matched = sum(1 for t, m in near_match.items() if m and t in informative)
-                c.relation = analysis.relation_share(near)
+                # A follow-up's own words must be in the sentence itself: its neighbours
+                # hold the carried topic ("the legion"), not what is asked of it ("killed").
+                c.relation = analysis.relation_share(c.info.term_set if followup else near)
                 c.name_coverage = name_cov
                 c.focused = is_focused(q, near, match)
                 c.type_score = type_score_of(q.qtype, c.info, q, lowered, known)
@@ -205,7 +208,11 @@ class ExtractiveAnswerer(Answerer):
                     + W_SALIENCE * salience.get(id(c), 0.0)
                 )
                 c.score = sentence_score(c)
-        analysis.missing_names = [w for t, w in q.names.items() if t not in found]
+        # A refusal names only what was asked, never a word carried from an earlier turn.
+        asked = question.lower()
+        analysis.missing_names = [
+            w for t, w in q.names.items() if t not in found and w.lower() in asked
+        ]
         if link:
             analysis.links = links(analysis, passages)
         return analysis
@@ -241,7 +248,7 @@ class ExtractiveAnswerer(Answerer):
     def _admissible(self, c: Candidate, a: Analysis) -> bool:
         """Whether sentence `c` may be quoted as an answer to the analyzed question."""
         th = self.thresholds
-        if c.coverage <= 0 or c.novelty == 0 or not c.focused:
+        if c.coverage <= 0 or c.novelty == 0 or not c.focused or c.fragment:
             return False
         relaxed = c.dense is not None and c.dense >= th.dense_name_relax
         if c.name_coverage < th.min_name_coverage * (0.5 if relaxed else 1.0):
@@ -253,7 +260,8 @@ class ExtractiveAnswerer(Answerer):
         # On topic is not enough: the sentence must say what the question asks about it
         # ("died", "directed"), not only name what it names, unless the dense side finds
         # the passage close (a paraphrase: "dispatch soldiers" for "send troops").
-        close = c.dense is not None and c.dense >= th.relation_relax
+        # Not for a follow-up: the dense side finds its carried topic close, not its ask.
+        close = c.dense is not None and c.dense >= th.relation_relax and not a.followup
         if c.relation < th.min_relation and not close:
             return False
         # A "how many" question is not answered by a sentence without a number, however
@@ -284,6 +292,10 @@ class ExtractiveAnswerer(Answerer):
         chosen = self.decide(analysis)
         if not chosen:
             return self._refusal(analysis, passages)
+        if analysis.question is not None:
+            q, lowered = analysis.question, analysis.question_text.lower()
+            for c in chosen:
+                c.answer_span = answer_span(q, c.text, lowered)
         return quoted_answer(chosen, passages)
 
     def _compare(
@@ -309,35 +321,30 @@ class ExtractiveAnswerer(Answerer):
         yield result
 
     def _select(self, analysis: Analysis) -> list[Candidate]:
+        """The best admissible sentence (with the sentence linking to it, if any); a
+        further one only for a second thing the question asks ("who ... and why"): the
+        shortest cited answer that holds the fact, not every sentence that might."""
         best = analysis.best
         if best is None:
             return []
         chosen = [best]
-        floor = best.score * self.thresholds.second_sentence_ratio
+        q = analysis.question
+        if q is None or q.second_qtype is None or self.max_sentences < 2:
+            return chosen
+        second = q.second_qtype
+        floor = best.score * self.thresholds.second_sentence_ratio * 0.5
         ranked = sorted(
             (c for c in analysis.pool if c.admissible and c is not best),
             key=lambda c: -c.score,
         )
-        offered = set(best.offers)
         for c in ranked:
-            if len(chosen) >= self.max_sentences or c.score < floor:
+            if c.score < floor:
                 break
-            # A linked sentence brings the one naming its subject: one quote beyond
-            # max_sentences is allowed for that.
-            if len(in_quote_order([*chosen, c])) > self.max_sentences + 1:
-                continue
             if any(_repeats(c, o) for o in chosen):
                 continue
-            # For a question asking for a name or a number, a further sentence must offer
-            # another possible answer: if the best sentence's answer is wrong, a sentence
-            # repeating it does not help, one naming a rival might.
-            if analysis.qtype not in UNTYPED and c.offers <= offered:
-                continue
-            # A further answer to "why" states a cause too, if the best one does.
-            if c.type_score < best.type_score and analysis.qtype == "reason":
-                continue
-            offered |= c.offers
-            chosen.append(c)
+            if type_score_of(second, c.info, q, "", frozenset()) >= 0.5:
+                chosen.append(c)
+                break
         return chosen
 
     def _refusal(
@@ -353,8 +360,14 @@ class ExtractiveAnswerer(Answerer):
         for c in analysis.candidates:
             if c.passage not in by_passage or c.score > by_passage[c.passage].score:
                 by_passage[c.passage] = c
-        for i in sorted(by_passage)[:3]:
+        sources: set[str] = set()
+        for i in sorted(by_passage):
+            if passages[i].source in sources:  # one passage per article, not its title thrice
+                continue
+            sources.add(passages[i].source)
             related.append(cite(len(related) + 1, passages[i], by_passage[i], passages[i].score))
+            if len(related) >= 3:
+                break
         return Answer(
             text=text,
             refused=True,

@@ -218,8 +218,26 @@ class Candidate:
     near: frozenset[str] = frozenset()  # its terms and its neighbours' in the passage
     prior: float = 0.0  # the score's parts that do not depend on the question's terms
     via: Candidate | None = None  # the first-hop sentence a linked copy is scored with
+    fragment: bool = False  # a headline, byline or dateline: never quoted as an answer
+    answer_span: tuple[int, int] | None = None  # the answering phrase (span.py), if quoted
     score: float = 0.0
     admissible: bool = False
+
+
+_ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’)\]]*\s*$|[\"”]\s*$")
+
+
+def is_fragment(text: str, title: str | None) -> bool:
+    """A headline, byline or dateline rather than a sentence of the article: the title
+    repeated (or part of it), a line without a sentence's end ("With U.S. aid in doubt,
+    Europe struggles to rearm Ukraine", "A Blog by Jonathan Low"), or one introducing a
+    quote ("Ishaan Tharoor reports in the Washington Post:")."""
+    flat = " ".join(text.split())
+    if not flat or flat.endswith(":"):
+        return True
+    if title and len(flat) >= 12 and flat.rstrip(".!?").lower() in " ".join(title.split()).lower():
+        return True
+    return not _ENDS_SENTENCE.search(flat)
 
 
 def sentence_score(c: Candidate) -> float:
