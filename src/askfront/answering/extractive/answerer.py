@@ -31,6 +31,7 @@ from askfront.answering.extractive.calibration import (
     FILLER_WEIGHT,
     LEAD_SENTENCES,
     NUMBER_NAME_WEIGHT,
+    SECOND_MARGIN,
     W_LEAD,
     W_RANK,
     W_SALIENCE,
@@ -51,6 +52,7 @@ from askfront.answering.extractive.compose import (
 )
 from askfront.answering.extractive.hops import bridge_query, links
 from askfront.answering.extractive.question import UNTYPED, analyze_question
+from askfront.answering.extractive.ranking import rank_score
 from askfront.answering.extractive.sentence import (
     Candidate,
     is_focused,
@@ -89,17 +91,22 @@ class ExtractiveAnswerer(Answerer):
         *,
         idf: Callable[[str], float] | None = None,
         thresholds: Thresholds | None = None,
+        rank_weights: dict[str, float] | None = None,
     ) -> None:
         if max_sentences < 1:
             raise ValueError("max_sentences must be at least 1")
         self.max_sentences = max_sentences
         self.idf = idf
         self.thresholds = thresholds or Thresholds()
+        self.rank_weights = rank_weights  # None: the fitted ranking.WEIGHTS
 
     def with_thresholds(self, **changes: float) -> ExtractiveAnswerer:
         """A copy with some thresholds changed (for calibration sweeps)."""
         return ExtractiveAnswerer(
-            self.max_sentences, idf=self.idf, thresholds=replace(self.thresholds, **changes)
+            self.max_sentences,
+            idf=self.idf,
+            thresholds=replace(self.thresholds, **changes),
+            rank_weights=self.rank_weights,
         )
 
     def hop_queries(
@@ -202,11 +209,9 @@ class ExtractiveAnswerer(Answerer):
                 c.offers = offered_answers(q, c, lowered, known)
                 c.density = span_density(c.info.terms, {t for t, m in own.items() if m})
                 c.novelty = sum(1 for t in c.info.term_set if t not in match.related)
-                c.prior = (
-                    W_RANK / (1 + i)
-                    + (W_LEAD if passages[i].chunk.index == 0 and j < LEAD_SENTENCES else 0.0)
-                    + W_SALIENCE * salience.get(id(c), 0.0)
-                )
+                c.salience = salience.get(id(c), 0.0)
+                c.lead = float(passages[i].chunk.index == 0 and j < LEAD_SENTENCES)
+                c.prior = W_RANK / (1 + i) + W_LEAD * c.lead + W_SALIENCE * c.salience
                 c.score = sentence_score(c)
         # A refusal names only what was asked, never a word carried from an earlier turn.
         asked = question.lower()
@@ -324,10 +329,22 @@ class ExtractiveAnswerer(Answerer):
         """The best admissible sentence (with the sentence linking to it, if any); a
         further one only for a second thing the question asks ("who ... and why"): the
         shortest cited answer that holds the fact, not every sentence that might."""
-        best = analysis.best
-        if best is None:
+        admissible = [c for c in analysis.pool if c.admissible]
+        if not admissible:
             return []
+        # Which one: the fitted ranking (ranking.py), not the admission score.
+        ranks = {id(c): rank_score(c, analysis, self.rank_weights) for c in admissible}
+        admissible.sort(key=lambda c: -ranks[id(c)])
+        best = admissible[0]
         chosen = [best]
+        # A rival answer the ranking cannot tell from the best (a name or number the best
+        # lacks, within SECOND_MARGIN of its rank): quoted second, as the user should see both.
+        if self.max_sentences >= 2 and analysis.qtype not in UNTYPED:
+            for c in admissible[1:]:
+                if ranks[id(c)] < ranks[id(best)] - SECOND_MARGIN:
+                    break
+                if not _repeats(c, best) and not c.offers <= best.offers:
+                    return [best, c]
         q = analysis.question
         if q is None or q.second_qtype is None or self.max_sentences < 2:
             return chosen

@@ -219,6 +219,8 @@ class Candidate:
     prior: float = 0.0  # the score's parts that do not depend on the question's terms
     via: Candidate | None = None  # the first-hop sentence a linked copy is scored with
     fragment: bool = False  # a headline, byline or dateline: never quoted as an answer
+    lead: float = 0.0  # 1 among its article's first LEAD_SENTENCES sentences
+    salience: float = 0.0  # how often its new name recurs in the passages (name questions)
     answer_span: tuple[int, int] | None = None  # the answering phrase (span.py), if quoted
     score: float = 0.0
     admissible: bool = False
