@@ -177,7 +177,7 @@ class ExtractiveAnswerer(Answerer):
             return sum(w for t, w in name_weight.items() if match(t, terms)) / name_total
 
         lowered = question.lower()
-        followup = analysis.followup = bool(resolve(question, history).carried)
+        analysis.followup = bool(resolve(question, history).carried)
         known = frozenset().union(*(c.info.names for c in candidates))
         salience = name_salience(q, candidates, known)
         found: set[str] = set()
@@ -200,9 +200,7 @@ class ExtractiveAnswerer(Answerer):
                     c.coverage, sum(weights[t] * m for t, m in near_match.items()) / total
                 )
                 c.matched = sum(1 for t, m in near_match.items() if m and t in informative)
-                # A follow-up's own words must be in the sentence itself: its neighbours
-                # hold the carried topic ("the legion"), not what is asked of it ("killed").
-                c.relation = analysis.relation_share(c.info.term_set if followup else near)
+                c.relation = analysis.relation_share(near)
                 c.name_coverage = name_cov
                 c.focused = is_focused(q, near, match)
                 c.type_score = type_score_of(q.qtype, c.info, q, lowered, known)
@@ -265,8 +263,7 @@ class ExtractiveAnswerer(Answerer):
         # On topic is not enough: the sentence must say what the question asks about it
         # ("died", "directed"), not only name what it names, unless the dense side finds
         # the passage close (a paraphrase: "dispatch soldiers" for "send troops").
-        # Not for a follow-up: the dense side finds its carried topic close, not its ask.
-        close = c.dense is not None and c.dense >= th.relation_relax and not a.followup
+        close = c.dense is not None and c.dense >= th.relation_relax
         if c.relation < th.min_relation and not close:
             return False
         # A "how many" question is not answered by a sentence without a number, however
@@ -332,6 +329,12 @@ class ExtractiveAnswerer(Answerer):
         admissible = [c for c in analysis.pool if c.admissible]
         if not admissible:
             return []
+        # A follow-up's own words ("killed" in "How many of them were killed?") must be in
+        # the sentence itself when any sentence has them: its neighbours hold the carried
+        # topic ("the legion"), not what is asked of it.
+        if analysis.followup:
+            own = [c for c in admissible if analysis.relation_share(c.info.term_set) > 0]
+            admissible = own or admissible
         # Which one: the fitted ranking (ranking.py), not the admission score.
         ranks = {id(c): rank_score(c, analysis, self.rank_weights) for c in admissible}
         admissible.sort(key=lambda c: -ranks[id(c)])
@@ -339,11 +342,13 @@ class ExtractiveAnswerer(Answerer):
         chosen = [best]
         # A rival answer the ranking cannot tell from the best (a name or number the best
         # lacks, within SECOND_MARGIN of its rank): quoted second, as the user should see both.
-        if self.max_sentences >= 2 and analysis.qtype not in UNTYPED:
+        # For a description ("What did Macron say ...?") any close sentence is a rival.
+        if self.max_sentences >= 2:
             for c in admissible[1:]:
                 if ranks[id(c)] < ranks[id(best)] - SECOND_MARGIN:
                     break
-                if not _repeats(c, best) and not c.offers <= best.offers:
+                typed = analysis.qtype not in UNTYPED
+                if not _repeats(c, best) and not (typed and c.offers <= best.offers):
                     return [best, c]
         q = analysis.question
         if q is None or q.second_qtype is None or self.max_sentences < 2:

@@ -231,11 +231,11 @@ _ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’)\]]*\s*$|[\"”]\s*$")
 
 def is_fragment(text: str, title: str | None) -> bool:
     """A headline, byline or dateline rather than a sentence of the article: the title
-    repeated (or part of it), a line without a sentence's end ("With U.S. aid in doubt,
-    Europe struggles to rearm Ukraine", "A Blog by Jonathan Low"), or one introducing a
-    quote ("Ishaan Tharoor reports in the Washington Post:")."""
+    repeated (or part of it), or a line without a sentence's end ("With U.S. aid in doubt,
+    Europe struggles to rearm Ukraine", "A Blog by Jonathan Low"). A line introducing a
+    quote ("Ishaan Tharoor reports in the Washington Post:") stays: it says who reported."""
     flat = " ".join(text.split())
-    if not flat or flat.endswith(":"):
+    if not flat:
         return True
     if title and len(flat) >= 12 and flat.rstrip(".!?").lower() in " ".join(title.split()).lower():
         return True
