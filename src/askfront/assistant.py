@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from askfront.answering.articles import KindAnswerer
     from askfront.answering.base import Answerer
+    from askfront.answering.followup import Resolved
     from askfront.answering.kinds import Intent
     from askfront.answering.registry import BackendOptions
     from askfront.answering.router import KindRouter
@@ -169,13 +170,17 @@ class Assistant:
             max_chars=self.settings.max_history_chars,
         )
         answerer = self.answerer(asked_for.mode)
-        routed = self.route(question, history, answerer)
+        from askfront.answering.followup import resolve
+
+        # Follow-ups are resolved once: retrieval gets the query, the answerer the words.
+        resolved = resolve(question, history)
+        routed = self.route(resolved, history, answerer)
         timings: dict[str, float] = {}
 
         search = self.search_options(asked_for)
         t = time.perf_counter()
         if routed is None:
-            query = self._standalone(question, history, answerer)
+            query = self._standalone(resolved, history, answerer)
         else:  # it searches for the question's topic, if any
             answerer, intent = routed
             query, search = answerer.search_plan(intent, search)
@@ -191,7 +196,7 @@ class Assistant:
         timings["retrieve_ms"] = _ms(t)
         if routed is None and answerer.wants_second_hop:
             t = time.perf_counter()
-            queries = answerer.hop_queries(question, result.passages, history)
+            queries = answerer.hop_queries(resolved, result.passages, history)
             result = self._search.extend(result, queries, search)
             timings["hop_ms"] = _ms(t)
 
@@ -199,7 +204,7 @@ class Assistant:
         final: Answer | None = None
         # The answerer reads the follow-up itself; it gets the standalone query when an LLM
         # rewrote it, so both backends see what retrieval saw.
-        asked = query if answerer.generative else question
+        asked = query if answerer.generative else resolved
         for event in answerer.stream(asked, result.passages, history):
             if isinstance(event, Answer):
                 final = event
@@ -251,19 +256,17 @@ class Assistant:
         problem = question_problem(question, self.settings.max_question_chars)
         return Answer(text=problem, refused=True, notice=problem) if problem else None
 
-    def _standalone(self, question: str, history: Sequence[Turn], answerer: Answerer) -> str:
+    def _standalone(self, question: Resolved, history: Sequence[Turn], answerer: Answerer) -> str:
         """The query retrieval uses: an LLM condenses follow-ups; without one, a
         deterministic fallback carries the previous turn's key terms."""
         if not history:
-            return question
-        from askfront.answering.followup import resolve_query
-
+            return str(question)
         if answerer.generative:
-            condensed = answerer.condense(question, history)
+            condensed = answerer.condense(str(question), history)
             if condensed != question:
                 return condensed
         # No LLM, or it could not rewrite the question: carry the previous turn's key terms.
-        return resolve_query(question, history)
+        return question.query
 
     # -- documents and the index ----------------------------------------------------------
     def document(self, source: str) -> Document | None:

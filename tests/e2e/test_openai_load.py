@@ -16,12 +16,12 @@ import pytest
 
 from askfront.core.config import Settings
 from netutil import serve_app
-from paths import REPO
+from paths import DATA, REPO
 
 pytestmark = pytest.mark.slow
 
 BENCH = REPO / "benchmarks" / "openai_load.py"
-SEED = Path(__file__).parent / "data" / "seed_testset.jsonl"
+SEED = DATA / "seed_testset.jsonl"
 DEADLINE_S = 600  # per phase; a ceiling against hangs, not a performance claim
 
 

@@ -5,6 +5,12 @@ not a question retrieval can answer alone. Without an LLM we carry the previous 
 question's key words over: the follow-up becomes "And how much are they paid? Nepalis fight
 Russia". The extractive answerer reads the same carried words, at a lower weight than the
 follow-up's own.
+
+Words carry over only on a clear follow-up signal (an opener such as "and", a pronoun, an
+elided subject: "Why?") and never from a turn that was refused: an unanswerable question
+("What is the capital of Australia?") must not poison the questions after it. `resolve`
+does this once per question; the Assistant hands the `Resolved` question to the answerer,
+which reads its carried words instead of resolving the history again.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import logging
 import re
 from collections.abc import Sequence
 
+from askfront.answering.base import REFUSAL_TEXT
 from askfront.core.text import STOPWORDS, content_terms, word_forms
 from askfront.core.types import Turn
 
@@ -36,6 +43,11 @@ _REFERRING_THAT_BEFORE = frozenset(
     "about of in on for from with at by to do does did say said mean means cause caused".split()
 )
 _REFERRING_THAT_AFTER = frozenset("is was are were mean means happen happened".split())
+# "the first one", "which ones": "one" stands for something named before.
+_BEFORE_ONE = frozenset(
+    """the that this which first second third last latest newest oldest other earlier later
+    same previous""".split()
+)
 
 # Words that carry no topic of their own: a carried "gone" or "name" only adds noise.
 GENERIC_WORDS = frozenset(
@@ -64,21 +76,38 @@ def proper_words(text: str) -> list[str]:
     return out
 
 
+# How refusals begin: the answerers' shared text, and the collection answers' own.
+_REFUSAL_OPENINGS = (REFUSAL_TEXT, "No article in the collection")
+
+
+def was_refused(reply: str) -> bool:
+    """Whether an assistant turn is a refusal (the chat history keeps only its text)."""
+    return reply.lstrip().startswith(_REFUSAL_OPENINGS)
+
+
 def _previous_user_turn(history: Sequence[Turn]) -> tuple[str, list[Turn]] | None:
+    """The latest user question and the turns before it; None when there is none, or
+    when the reply to it was a refusal (nothing may carry over from a refused turn)."""
     for i in range(len(history) - 1, -1, -1):
         turn = history[i]
         if turn.get("role") == "user" and turn.get("content", "").strip():
+            replies = [t for t in history[i + 1 :] if t.get("role") == "assistant"]
+            if replies and was_refused(replies[0].get("content", "")):
+                return None
             return turn["content"], list(history[:i])
     return None
 
 
+_THE_ARTICLE = re.compile(r"\bthe\s+(?:article|story|piece|report)\W*$", re.IGNORECASE)
+
+
 def looks_dependent(question: str) -> bool:
     """Whether `question` reads as a follow-up that leans on an earlier turn."""
-    if _OPENERS.match(question):
+    if _OPENERS.match(question) or _THE_ARTICLE.search(question):
         return True
     lowered = [w.lower() for w in word_forms(question)]
     for i, w in enumerate(lowered):
-        if w in _PRONOUNS:
+        if w in _PRONOUNS or (w in ("one", "ones") and i and lowered[i - 1] in _BEFORE_ONE):
             return True
         if w in _DEMONSTRATIVES:
             nxt = lowered[i + 1] if i + 1 < len(lowered) else ""
@@ -88,10 +117,9 @@ def looks_dependent(question: str) -> bool:
                     return True
             elif nxt not in _TIME_NOUNS:
                 return True
-    terms = content_terms(question)
-    # Very short questions lean on context ("Why?", "Since when?"), unless they name
-    # something themselves ("Who is Ramchandra Khadka?").
-    return len(terms) <= 1 or (len(terms) <= 2 and not proper_words(question))
+    # An elided subject ("Why?", "Since when?", "Who won?"): at most one word of its own.
+    # Two are a question of their own ("how many americans died", "summarize the article").
+    return len(content_terms(question)) <= 1
 
 
 def is_followup(question: str, history: Sequence[Turn]) -> bool:
@@ -137,11 +165,38 @@ def carried_words(question: str, history: Sequence[Turn], _depth: int = 0) -> li
     return out
 
 
+class Resolved(str):
+    """A question as asked (its str value), with the words it carries over from earlier
+    turns: what the Assistant resolves once and the answerer receives.
+
+    A str, so every backend that takes a question takes it unchanged; those that read
+    follow-ups (the extractive answerer) use `carried` instead of the history.
+    """
+
+    carried: tuple[str, ...]
+
+    def __new__(cls, question: str, carried: Sequence[str] = ()) -> Resolved:
+        obj = super().__new__(cls, question)
+        obj.carried = tuple(carried)
+        return obj
+
+    @property
+    def query(self) -> str:
+        """The standalone query for retrieval: the question plus the carried words."""
+        return f"{self.rstrip()} {' '.join(self.carried)}" if self.carried else str(self)
+
+
+def resolve(question: str, history: Sequence[Turn]) -> Resolved:
+    """`question` with the words it carries over from `history` (none if it is no
+    follow-up, or follows a refusal)."""
+    if isinstance(question, Resolved):
+        return question
+    resolved = Resolved(question, carried_words(question, history))
+    if resolved.carried:
+        logger.debug("follow-up %r resolved to %r", question, resolved.query)
+    return resolved
+
+
 def resolve_query(question: str, history: Sequence[Turn]) -> str:
     """A standalone query for retrieval: the question plus carried words, if it is a follow-up."""
-    carried = carried_words(question, history)
-    if not carried:
-        return question
-    resolved = f"{question.rstrip()} {' '.join(carried)}"
-    logger.debug("follow-up %r resolved to %r", question, resolved)
-    return resolved
+    return resolve(question, history).query

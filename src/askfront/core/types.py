@@ -122,6 +122,8 @@ class AnswerSentence:
     citations: list[int] = field(default_factory=list)
     supported: bool = True
     support_score: float = 1.0
+    # The answering phrase, as offsets into `text` (shown in bold); None when unmarked.
+    answer_span: tuple[int, int] | None = None
 
 
 @dataclass

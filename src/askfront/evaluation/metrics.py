@@ -89,6 +89,9 @@ METRICS: dict[str, MetricInfo] = {
     "refusal_recall": MetricInfo("unanswerable questions that were refused"),
     "refusal_f1": MetricInfo("F1 of refusing exactly the unanswerable questions"),
     "false_refusal_rate": MetricInfo("answerable questions that were refused", False),
+    "median_answer_words": MetricInfo(
+        "median length in words of the answers given (markers dropped, refusals left out)", False
+    ),
 }
 JUDGE_METRICS: dict[str, MetricInfo] = {
     "llm_judge_faithfulness": MetricInfo("LLM judge: answer statements supported by the passages"),
@@ -183,6 +186,16 @@ def token_f1(answer_text: str, golds: Sequence[str]) -> float | None:
         return None
     tokens = normalize_answer(answer_text).split()
     return max(_f1(tokens, g.split()) for g in norms)
+
+
+def answer_words(answer_text: str) -> int:
+    """Length of an answer in words (whitespace-separated; [n] markers already stripped)."""
+    return len(answer_text.split())
+
+
+def median_answer_words(answer_texts: Iterable[str]) -> float | None:
+    """Median `answer_words` of the answers given; None when there are none."""
+    return percentile([float(answer_words(t)) for t in answer_texts], 50)
 
 
 def _norm_path(path: str) -> str:

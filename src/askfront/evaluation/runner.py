@@ -25,6 +25,7 @@ from askfront.evaluation.metrics import (
     groundedness,
     latency_metrics,
     mean_defined,
+    median_answer_words,
     passes,
     refusal_metrics,
     retrieval_metrics,
@@ -124,6 +125,9 @@ def aggregate(
     for name in PER_QUESTION:
         metrics[name] = mean_defined(r.scores.get(name) for r in records)
     metrics["pass_rate"] = sum(r.passed for r in records) / len(records) if records else None
+    metrics["median_answer_words"] = median_answer_words(
+        strip_markers(r.answer) for r in records if not r.refused
+    )
     refusal = refusal_metrics((r.answerable, r.refused) for r in records)
     metrics["refusal_precision"] = refusal.precision
     metrics["refusal_recall"] = refusal.recall

@@ -26,6 +26,7 @@ DOCUMENT_HEADERS = ["path", "title", "date", "chunks", "status", "error"]
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$<>:@-])")
 _WWW_DOT = re.compile(r"(?i)(?<=www)\.")
 _WARN_TOKEN = "\x00unsupported\x00"
+_BOLD_ON, _BOLD_OFF = "\x01", "\x02"  # around an answering phrase; "**" once escaped
 
 
 def md_escape(text: str) -> str:
@@ -60,10 +61,28 @@ def _mark_unsupported(answer: Answer) -> tuple[str, list[str]]:
     return text, missing
 
 
+def _mark_answering_phrases(text: str, answer: Answer) -> str:
+    """`text` with tokens around each sentence's answering phrase (its answer_span)."""
+    pos = 0
+    for sentence in answer.sentences:
+        at = text.find(sentence.text, pos) if sentence.text else -1
+        if at < 0:
+            continue
+        pos = at + len(sentence.text)
+        span = sentence.answer_span
+        if span and 0 <= span[0] < span[1] <= len(sentence.text):
+            s, e = at + span[0], at + span[1]
+            text = f"{text[:s]}{_BOLD_ON}{text[s:e]}{_BOLD_OFF}{text[e:]}"
+            pos += 2
+    return text
+
+
 def render_answer(answer: Answer, answer_id: int) -> str:
-    """The chat message for a final answer: linked [n] markers, sources line, notice."""
+    """The chat message for a final answer: linked [n] markers, the answering phrase of a
+    quote in bold (the quote itself unchanged), sources line, notice."""
     numbers = {c.n for c in answer.citations}
     text, missing = _mark_unsupported(answer)
+    text = _mark_answering_phrases(text, answer)
     parts, pos = [], 0
     for start, end, cited in iter_markers(text):
         parts.append(md_escape(text[pos:start]))
@@ -73,7 +92,8 @@ def render_answer(answer: Answer, answer_id: int) -> str:
             parts.append(md_escape(text[start:end]))
         pos = end
     parts.append(md_escape(text[pos:]))
-    lines = ["".join(parts).replace(_WARN_TOKEN, f" **{UNSUPPORTED}**")]
+    shown = "".join(parts).replace(_BOLD_ON, "**").replace(_BOLD_OFF, "**")
+    lines = [shown.replace(_WARN_TOKEN, f" **{UNSUPPORTED}**")]
     lines += [f"**{UNSUPPORTED}:** “{md_escape(s)}”" for s in missing]
     if answer.notice and answer.notice != answer.text:
         lines.append(f"> ℹ {md_escape(answer.notice)}")

@@ -208,13 +208,15 @@ def test_near_duplicate_sentences_are_quoted_once(corpus: Corpus) -> None:
     assert sum("20,000 foreigners" in c.quote for c in answer.citations) == 1
 
 
-def test_max_sentences_is_respected(corpus: Corpus) -> None:
+def test_at_most_two_sentences_and_never_beyond_max_sentences(corpus: Corpus) -> None:
+    # The shortest cited answer: one sentence, or two when a rival scores as well (never
+    # three, however many max_sentences allows) ...
     question = "What did Macron say?"
+    assert len(ask(corpus, ExtractiveAnswerer(max_sentences=3), question).citations) <= 2
     assert len(ask(corpus, ExtractiveAnswerer(max_sentences=1), question).citations) == 1
-    two = ask(corpus, ExtractiveAnswerer(max_sentences=2), question)
-    assert len(two.citations) == 2
-    # Ordered by score, numbered in order of appearance.
-    assert two.sentences[0].support_score >= two.sentences[1].support_score
+    # ... a second one only for a second question, and never beyond max_sentences.
+    both = "Who are the foreign fighters on Russia's side and why did they join?"
+    assert len(ask(corpus, ExtractiveAnswerer(max_sentences=1), both).citations) <= 1
     with pytest.raises(ValueError):
         ExtractiveAnswerer(max_sentences=0)
 
@@ -229,7 +231,7 @@ def test_stream_yields_sentences_then_the_answer(
     assert isinstance(final, Answer) and not final.refused
     deltas = events[:-1]
     assert all(isinstance(d, str) for d in deltas)
-    assert len(deltas) == len(final.sentences) == 2
+    assert len(deltas) == len(final.sentences) >= 1
     assert "".join(str(d) for d in deltas) == final.text
 
 

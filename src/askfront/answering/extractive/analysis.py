@@ -35,6 +35,8 @@ class Analysis:
     # The candidates as decided: each one, or its linked version when that scores higher.
     pool: list[Candidate] = field(default_factory=list)
     comparison: Comparison | None = None
+    question_text: str = ""  # as asked
+    followup: bool = False  # it carries words over from an earlier turn
 
     @functools.cached_property
     def relation(self) -> dict[str, float]:
@@ -42,7 +44,11 @@ class Analysis:
         answer's type ("shot", "directed", "premiered"; not "old" in "How old")."""
         q = self.question
         other = self.names.keys() | (q.type_terms | q.proper_terms if q else frozenset())
-        return {t: w for t, w in self.weights.items() if t in self.informative_terms - other}
+        relation = {t: w for t, w in self.weights.items() if t in self.informative_terms - other}
+        # A follow-up's own words say what it asks ("killed" in "How many of them were
+        # killed?"); the carried ones only say about what.
+        own = {t: w for t, w in relation.items() if q is None or q.weights.get(t, 0.0) >= 1.0}
+        return own or relation
 
     def relation_share(self, terms: frozenset[str]) -> float:
         """Weighted share of the relation terms in `terms`; 1.0 when the question has none."""

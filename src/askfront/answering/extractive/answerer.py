@@ -1,21 +1,13 @@
-"""The offline answerer: the best sentences of the retrieved passages, quoted verbatim.
+"""The offline answerer: the best sentence of the retrieved passages, quoted verbatim.
 
-No model runs at query time (the whole ask() has a budget of ~30 ms): sentences are scored
-by IDF-weighted overlap of the question's content terms, a proximity bonus, the
-passage's retrieval rank, and whether the sentence holds the kind of token the question
-asks for (a number for "how many", a name for "who", ...). Further sentences are quoted
-only if they offer another possible answer (a name or number the quoted ones lack), so a
-wrong first pick can be made up for rather than repeated. When no sentence supports an
-answer, the answerer refuses and lists the closest passages as related reading.
-
-Follow-ups are read with `askfront.answering.followup`: the question's own terms count fully, the
-terms carried over from the previous user turn at CARRIED_WEIGHT.
-
-Two capabilities go beyond one sentence: `wants_second_hop` (the Assistant runs the
-searches `hop_queries` asks for: the names a first-hop sentence adds, or each compared
-name), so that a sentence about such a name can be quoted after the sentence naming it
-(hops.py); and comparisons, answered by a sentence about each name and, when the quotes
-allow it, a verdict that cites both (compare.py).
+No model runs at query time (ask() has a budget of ~30 ms): sentences are scored by
+IDF-weighted overlap with the question's terms, proximity, the passage's rank, and whether
+the sentence holds the kind of token asked for (ranking.py). One sentence is quoted, with
+its answering phrase marked (span.py); a second only for a second question or a close
+rival answer (SECOND_MARGIN). Headlines and fragments are never quoted. With no supported
+sentence it refuses and lists the closest passages as related reading. Follow-ups arrive
+resolved once (followup.resolve). `wants_second_hop`: the Assistant runs the searches
+`hop_queries` asks for (hops.py); comparisons quote each name and a verdict (compare.py).
 """
 
 from __future__ import annotations
@@ -31,6 +23,7 @@ from askfront.answering.extractive.calibration import (
     FILLER_WEIGHT,
     LEAD_SENTENCES,
     NUMBER_NAME_WEIGHT,
+    SECOND_MARGIN,
     W_LEAD,
     W_RANK,
     W_SALIENCE,
@@ -45,24 +38,26 @@ from askfront.answering.extractive.compare import (
 )
 from askfront.answering.extractive.compose import (
     cite,
-    in_quote_order,
     quoted_answer,
     render,
     same_sentence,
 )
 from askfront.answering.extractive.hops import bridge_query, links
 from askfront.answering.extractive.question import UNTYPED, analyze_question
+from askfront.answering.extractive.ranking import rank_score
 from askfront.answering.extractive.sentence import (
     Candidate,
     is_focused,
+    is_fragment,
     name_salience,
     offered_answers,
     sentence_info,
     sentence_score,
     type_score_of,
 )
+from askfront.answering.extractive.span import answer_span
 from askfront.answering.extractive.terms import Matcher, jaccard, local_idf, rarity, span_density
-from askfront.answering.followup import carried_words
+from askfront.answering.followup import resolve
 from askfront.core.types import Answer, Citation, Passage, Turn
 from askfront.grounding.citations import span_text
 
@@ -89,23 +84,23 @@ class ExtractiveAnswerer(Answerer):
         *,
         idf: Callable[[str], float] | None = None,
         thresholds: Thresholds | None = None,
+        rank_weights: dict[str, float] | None = None,
     ) -> None:
         if max_sentences < 1:
             raise ValueError("max_sentences must be at least 1")
         self.max_sentences = max_sentences
         self.idf = idf
         self.thresholds = thresholds or Thresholds()
+        self.rank_weights = rank_weights  # None: the fitted ranking.WEIGHTS
 
     def with_thresholds(self, **changes: float) -> ExtractiveAnswerer:
         """A copy with some thresholds changed (for calibration sweeps)."""
         return ExtractiveAnswerer(
-            self.max_sentences, idf=self.idf, thresholds=replace(self.thresholds, **changes)
+            self.max_sentences,
+            idf=self.idf,
+            thresholds=replace(self.thresholds, **changes),
+            rank_weights=self.rank_weights,
         )
-
-    def condense(self, question: str, history: Sequence[Turn]) -> str:
-        from askfront.answering.followup import resolve_query
-
-        return resolve_query(question, history)
 
     def hop_queries(
         self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()
@@ -130,7 +125,8 @@ class ExtractiveAnswerer(Answerer):
         """Score every sentence of `passages` against `question`; with `link`, also the
         sentences linked across articles (hops.links). Thresholds play no part here (see
         `decide`), so a calibration sweep analyzes each question once."""
-        q = analyze_question(question, carried_words(question, history))
+        # The Assistant hands over a Resolved question; direct callers give the history.
+        q = analyze_question(question, resolve(question, history).carried)
         candidates: list[Candidate] = []
         by_passage: list[list[Candidate]] = []
         seen: set[tuple[str, int, int]] = set()
@@ -142,7 +138,9 @@ class ExtractiveAnswerer(Answerer):
                     continue
                 seen.add(key)
                 text = span_text(p, s, e)
-                group.append(Candidate(i, s, e, text, sentence_info(text), dense=p.dense_score))
+                c = Candidate(i, s, e, text, sentence_info(text), dense=p.dense_score)
+                c.fragment = is_fragment(text, p.title)
+                group.append(c)
             by_passage.append(group)
             candidates.extend(group)
 
@@ -154,8 +152,9 @@ class ExtractiveAnswerer(Answerer):
             q.qtype, weights, q.names, candidates, informative=len(informative), question=q
         )
         analysis.comparison = parse_comparison(question)
+        analysis.question_text = str(question)
         if not candidates or total <= 0:
-            analysis.missing_names = list(q.names.values())
+            analysis.missing_names = [w for w in q.names.values() if w.lower() in question.lower()]
             return analysis
 
         # Numbers count half: articles write them in many ways ("Aug. 15-18", "15th").
@@ -171,6 +170,7 @@ class ExtractiveAnswerer(Answerer):
             return sum(w for t, w in name_weight.items() if match(t, terms)) / name_total
 
         lowered = question.lower()
+        analysis.followup = bool(resolve(question, history).carried)
         known = frozenset().union(*(c.info.names for c in candidates))
         salience = name_salience(q, candidates, known)
         found: set[str] = set()
@@ -200,13 +200,15 @@ class ExtractiveAnswerer(Answerer):
                 c.offers = offered_answers(q, c, lowered, known)
                 c.density = span_density(c.info.terms, {t for t, m in own.items() if m})
                 c.novelty = sum(1 for t in c.info.term_set if t not in match.related)
-                c.prior = (
-                    W_RANK / (1 + i)
-                    + (W_LEAD if passages[i].chunk.index == 0 and j < LEAD_SENTENCES else 0.0)
-                    + W_SALIENCE * salience.get(id(c), 0.0)
-                )
+                c.salience = salience.get(id(c), 0.0)
+                c.lead = float(passages[i].chunk.index == 0 and j < LEAD_SENTENCES)
+                c.prior = W_RANK / (1 + i) + W_LEAD * c.lead + W_SALIENCE * c.salience
                 c.score = sentence_score(c)
-        analysis.missing_names = [w for t, w in q.names.items() if t not in found]
+        # A refusal names only what was asked, never a word carried from an earlier turn.
+        asked = question.lower()
+        analysis.missing_names = [
+            w for t, w in q.names.items() if t not in found and w.lower() in asked
+        ]
         if link:
             analysis.links = links(analysis, passages)
         return analysis
@@ -242,7 +244,7 @@ class ExtractiveAnswerer(Answerer):
     def _admissible(self, c: Candidate, a: Analysis) -> bool:
         """Whether sentence `c` may be quoted as an answer to the analyzed question."""
         th = self.thresholds
-        if c.coverage <= 0 or c.novelty == 0 or not c.focused:
+        if c.coverage <= 0 or c.novelty == 0 or not c.focused or c.fragment:
             return False
         relaxed = c.dense is not None and c.dense >= th.dense_name_relax
         if c.name_coverage < th.min_name_coverage * (0.5 if relaxed else 1.0):
@@ -285,6 +287,10 @@ class ExtractiveAnswerer(Answerer):
         chosen = self.decide(analysis)
         if not chosen:
             return self._refusal(analysis, passages)
+        if analysis.question is not None:
+            q, lowered = analysis.question, analysis.question_text.lower()
+            for c in chosen:
+                c.answer_span = answer_span(q, c.text, lowered)
         return quoted_answer(chosen, passages)
 
     def _compare(
@@ -310,35 +316,50 @@ class ExtractiveAnswerer(Answerer):
         yield result
 
     def _select(self, analysis: Analysis) -> list[Candidate]:
-        best = analysis.best
-        if best is None:
+        """The best admissible sentence (with the sentence linking to it, if any); a
+        further one only for a second thing the question asks ("who ... and why"): the
+        shortest cited answer that holds the fact, not every sentence that might."""
+        admissible = [c for c in analysis.pool if c.admissible]
+        if not admissible:
             return []
+        # A follow-up's own words ("killed" in "How many of them were killed?") must be in
+        # the sentence itself when any sentence has them: its neighbours hold the carried
+        # topic ("the legion"), not what is asked of it.
+        if analysis.followup:
+            own = [c for c in admissible if analysis.relation_share(c.info.term_set) > 0]
+            admissible = own or admissible
+        # Which one: the fitted ranking (ranking.py), not the admission score.
+        ranks = {id(c): rank_score(c, analysis, self.rank_weights) for c in admissible}
+        admissible.sort(key=lambda c: -ranks[id(c)])
+        best = admissible[0]
         chosen = [best]
-        floor = best.score * self.thresholds.second_sentence_ratio
+        # A rival answer the ranking cannot tell from the best (a name or number the best
+        # lacks, within SECOND_MARGIN of its rank): quoted second, as the user should see both.
+        # For a description ("What did Macron say ...?") any close sentence is a rival.
+        if self.max_sentences >= 2:
+            for c in admissible[1:]:
+                if ranks[id(c)] < ranks[id(best)] - SECOND_MARGIN:
+                    break
+                typed = analysis.qtype not in UNTYPED
+                if not _repeats(c, best) and not (typed and c.offers <= best.offers):
+                    return [best, c]
+        q = analysis.question
+        if q is None or q.second_qtype is None or self.max_sentences < 2:
+            return chosen
+        second = q.second_qtype
+        floor = best.score * self.thresholds.second_sentence_ratio * 0.5
         ranked = sorted(
             (c for c in analysis.pool if c.admissible and c is not best),
             key=lambda c: -c.score,
         )
-        offered = set(best.offers)
         for c in ranked:
-            if len(chosen) >= self.max_sentences or c.score < floor:
+            if c.score < floor:
                 break
-            # A linked sentence brings the one naming its subject: one quote beyond
-            # max_sentences is allowed for that.
-            if len(in_quote_order([*chosen, c])) > self.max_sentences + 1:
-                continue
             if any(_repeats(c, o) for o in chosen):
                 continue
-            # For a question asking for a name or a number, a further sentence must offer
-            # another possible answer: if the best sentence's answer is wrong, a sentence
-            # repeating it does not help, one naming a rival might.
-            if analysis.qtype not in UNTYPED and c.offers <= offered:
-                continue
-            # A further answer to "why" states a cause too, if the best one does.
-            if c.type_score < best.type_score and analysis.qtype == "reason":
-                continue
-            offered |= c.offers
-            chosen.append(c)
+            if type_score_of(second, c.info, q, "", frozenset()) >= 0.5:
+                chosen.append(c)
+                break
         return chosen
 
     def _refusal(
@@ -354,8 +375,14 @@ class ExtractiveAnswerer(Answerer):
         for c in analysis.candidates:
             if c.passage not in by_passage or c.score > by_passage[c.passage].score:
                 by_passage[c.passage] = c
-        for i in sorted(by_passage)[:3]:
+        sources: set[str] = set()
+        for i in sorted(by_passage):
+            if passages[i].source in sources:  # one passage per article, not its title thrice
+                continue
+            sources.add(passages[i].source)
             related.append(cite(len(related) + 1, passages[i], by_passage[i], passages[i].score))
+            if len(related) >= 3:
+                break
         return Answer(
             text=text,
             refused=True,

@@ -52,7 +52,9 @@ def quoted_answer(
     quotes = in_quote_order(chosen)
     citations = [cite(n, passages[c.passage], c, c.score) for n, c in enumerate(quotes, 1)]
     sentences = [
-        AnswerSentence(c.text, [n], supported=True, support_score=c.score)
+        AnswerSentence(
+            c.text, [n], supported=True, support_score=c.score, answer_span=c.answer_span
+        )
         for n, c in enumerate(quotes, 1)
     ]
     if lead is not None:

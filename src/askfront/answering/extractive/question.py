@@ -184,6 +184,20 @@ class Question:
     # Words that say the answer's type, not what is asked about ("old" in "How old").
     type_terms: frozenset[str] = frozenset()
     proper_terms: frozenset[str] = frozenset()  # capitalized words, in the category too
+    # What a second question asks for ("... and why did they join?"), if there is one.
+    second_qtype: str | None = None
+
+
+_SECOND_ASK = re.compile(r"(?:,|\band)\s+(why|how|where|when|who|what)\b", re.IGNORECASE)
+
+
+def second_ask(question: str) -> str | None:
+    """The answer type of a second question joined to the first ("Who are they and why did
+    they join?"); None for one question."""
+    m = _SECOND_ASK.search(question)
+    if not m or not _WH.search(question[: m.start()].lower()):
+        return None
+    return answer_type(question[m.start(1) :])
 
 
 def analyze_question(question: str, carried: Sequence[str]) -> Question:
@@ -213,5 +227,12 @@ def analyze_question(question: str, carried: Sequence[str]) -> Question:
     how = re.findall(r"\bhow\s+([a-z]+)", question.lower())
     type_terms = frozenset(t for w in how for t in stems(w))
     return Question(
-        weights, forms, names, answer_type(question), _focus(question), type_terms, frozenset(cased)
+        weights,
+        forms,
+        names,
+        answer_type(question),
+        _focus(question),
+        type_terms,
+        frozenset(cased),
+        second_ask(question),
     )

@@ -220,8 +220,28 @@ class Candidate:
     near: frozenset[str] = frozenset()  # its terms and its neighbours' in the passage
     prior: float = 0.0  # the score's parts that do not depend on the question's terms
     via: Candidate | None = None  # the first-hop sentence a linked copy is scored with
+    fragment: bool = False  # a headline, byline or dateline: never quoted as an answer
+    lead: float = 0.0  # 1 among its article's first LEAD_SENTENCES sentences
+    salience: float = 0.0  # how often its new name recurs in the passages (name questions)
+    answer_span: tuple[int, int] | None = None  # the answering phrase (span.py), if quoted
     score: float = 0.0
     admissible: bool = False
+
+
+_ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’)\]]*\s*$|[\"”]\s*$")
+
+
+def is_fragment(text: str, title: str | None) -> bool:
+    """A headline, byline or dateline rather than a sentence of the article: the title
+    repeated (or part of it), or a line without a sentence's end ("With U.S. aid in doubt,
+    Europe struggles to rearm Ukraine", "A Blog by Jonathan Low"). A line introducing a
+    quote ("Ishaan Tharoor reports in the Washington Post:") stays: it says who reported."""
+    flat = " ".join(text.split())
+    if not flat:
+        return True
+    if title and len(flat) >= 12 and flat.rstrip(".!?").lower() in " ".join(title.split()).lower():
+        return True
+    return not _ENDS_SENTENCE.search(flat)
 
 
 def sentence_score(c: Candidate) -> float:
