@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from askfront.indexing.store import StoreSpec
     from askfront.indexing.sync import IndexSpec
     from askfront.retrieval.hybrid import Retriever
+    from askfront.retrieval.mentions import MentionResult, MentionSearch
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class Assistant:
         self._lock = threading.RLock()
         self._answerers: dict[str, Answerer] = {}
         self._router: KindRouter | None = None
+        self._mention_search: MentionSearch | None = None
 
     # -- components (loaded lazily: `askfront ask --help` must stay instant) --------------
     @property
@@ -156,8 +158,11 @@ class Assistant:
         date_from: str | None = None,
         date_to: str | None = None,
         mode: str | None = None,
+        as_of: str | None = None,
     ) -> Iterator[str | Answer]:
-        """Like ask(), but yields text deltas as they come, then the final Answer last."""
+        """Like ask(), but yields text deltas as they come, then the final Answer last.
+        `as_of` (ISO day) is what relative dates ("last week") are read against; default:
+        the newest article's date."""
         from askfront.retrieval.base import SearchOptions, SearchResult
 
         started = time.perf_counter()
@@ -166,6 +171,7 @@ class Assistant:
             yield problem
             return
         question = clean_question(question)
+        as_of = _iso_day(as_of)
         history, dropped = bound_history(
             history,
             max_turns=self.settings.max_history_turns,
@@ -188,6 +194,7 @@ class Assistant:
             query = self._standalone(question, history, answerer)
         else:  # it searches for the question's topic, if any
             answerer, intent = routed
+            answerer = answerer.at(as_of)
             query, options = answerer.search_plan(intent, options)
         if history:
             timings["condense_ms"] = _ms(t)
@@ -262,6 +269,24 @@ class Assistant:
             return self.retriever().build.docstore.passages_of(source)
         except IndexNotFoundError:
             return []
+
+    def mentions(
+        self, phrase: str, date_from: str | None = None, date_to: str | None = None
+    ) -> MentionResult:
+        """Every indexed article that mentions `phrase` (askfront.retrieval.mentions).
+
+        Raises:
+            IndexNotFoundError: if there is no index yet.
+        """
+        from askfront.retrieval.mentions import MentionSearch
+
+        retriever = self.retriever()
+        with self._lock:  # one per build: it keeps a map of the build's words
+            search = self._mention_search
+            if search is None or search.docstore is not retriever.build.docstore:
+                search = MentionSearch(retriever.keyword, retriever.build.docstore)
+                self._mention_search = search
+        return search.find(phrase, date_from=date_from, date_to=date_to)
 
     def documents(self) -> list[DocumentRecord]:
         from askfront.indexing.store import active_build
@@ -370,6 +395,26 @@ def _nli(path: Path) -> EntailmentScorer:
     from askfront.grounding.nli import CrossEncoderNLI
 
     return CrossEncoderNLI(path.expanduser().resolve())
+
+
+def _iso_day(value: str | None) -> str | None:
+    """`value` as an ISO day, for the as-of date.
+
+    Raises:
+        QuestionError: if it is not a YYYY-MM-DD date.
+    """
+    if value is None or not str(value).strip():
+        return None
+    from datetime import date
+
+    from askfront.core.errors import QuestionError
+
+    try:
+        return date.fromisoformat(str(value).strip()[:10]).isoformat()
+    except ValueError:
+        raise QuestionError(
+            f"The as-of date {str(value)[:40]!r} is not a date; give it as YYYY-MM-DD."
+        ) from None
 
 
 def _ms(start: float) -> float:

@@ -181,6 +181,12 @@ def ask(
         typer.Option("--llm", help="extractive | ollama:MODEL | openai:MODEL | local:PATH"),
     ] = None,
     as_json: JsonOpt = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="YYYY-MM-DD that 'last week' is read against [default: newest article]"
+        ),
+    ] = None,
 ) -> None:
     """Answer a question from the indexed articles, with numbered sources."""
     settings = _settings(index_dir=index_dir, llm=llm)
@@ -188,7 +194,7 @@ def ask(
     from askfront.assistant import Assistant
 
     with _user_errors():
-        answer = Assistant(settings).ask(question, turns)
+        answer = Assistant(settings).ask(question, turns, as_of=as_of)
     if as_json:
         print(to_json(answer.to_json()))
     else:

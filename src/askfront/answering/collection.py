@@ -18,17 +18,20 @@ from askfront.answering.articles import (
     by_date,
     describe,
     in_title,
+    mention_search,
     none_found,
     passage_text,
     relation,
     subject,
 )
 from askfront.answering.kinds import COLLECTION, LATEST, Intent, classify
+from askfront.answering.mention_answers import mention_answer
 from askfront.core.types import Answer, AnswerSentence, Citation, Passage, Turn
 
 logger = logging.getLogger(__name__)
 
 LIST_LIMIT = 10  # articles named in one answer; the rest are counted
+DATED_LIST_LIMIT = 100  # ... when the question asks for the articles of some dates
 
 
 class CollectionAnswerer(KindAnswerer):
@@ -40,7 +43,13 @@ class CollectionAnswerer(KindAnswerer):
     def answer(
         self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()
     ) -> Answer:
-        intent = classify(question, history)
+        intent = self.resolved(classify(question, history))
+        if mention_search(intent):  # every article that mentions it, not top-k
+            dates = intent.dates
+            found = self.library.mentions(
+                intent.phrase, dates.start if dates else None, dates.end if dates else None
+            )
+            return mention_answer(intent, found, self.name)
         about, mentioning = self.find(intent, passages)
         if not about and not mentioning:
             return self.refusal(none_found(intent), passages)
@@ -57,7 +66,9 @@ class CollectionAnswerer(KindAnswerer):
     def _collection(self, intent: Intent, found: list[Article]) -> Answer:
         n = len(found)
         dated, _ = by_date(found, LATEST)
-        shown = (dated + [a for a in found if not a.date])[:LIST_LIMIT]
+        # A date range asks for all its articles (a week's are often more than LIST_LIMIT).
+        limit = DATED_LIST_LIMIT if intent.dates is not None else LIST_LIMIT
+        shown = (dated + [a for a in found if not a.date])[:limit]
         order = " (newest first)" if n > 1 else ""
         head = f"The collection holds {_articles(n)}{describe(intent)}{_span(found)}{order}:"
         return self._list_answer(head, shown, n)

@@ -31,6 +31,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     n_tokens INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
+-- Counting the articles of some dates (mention search) reads this, not the wide rows.
+CREATE INDEX IF NOT EXISTS documents_dated ON documents(chunks, date);
 -- A float16 copy of each chunk's vector: search gives keyword-only hits a dense score
 -- from here instead of a Chroma round trip (~5 ms at 100k chunks). Builds made before
 -- this table existed fall back to Chroma.
@@ -174,6 +176,35 @@ class DocStore:
             for cid, blob in cur.fetchall():
                 out[cid] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
         return out
+
+    def count_documents(self, date_from: str | None = None, date_to: str | None = None) -> int:
+        """How many readable documents there are (dated within the bounds, if given)."""
+        sql, args = "SELECT count(*) FROM documents WHERE chunks > 0", list[str]()
+        if date_from:
+            sql, args = sql + " AND date >= ?", [*args, date_from]
+        if date_to:  # "2024-07-28" bounds "2024-07-28T..." too
+            sql, args = sql + " AND substr(date, 1, 10) <= ?", [*args, date_to]
+        return int(self._conn.execute(sql, args).fetchone()[0])
+
+    def chunk_texts(self, ids: Sequence[str]) -> list[tuple[str, str, int, str]]:
+        """(id, source, index, text) of those chunks: what a text search reads."""
+        out: list[tuple[str, str, int, str]] = []
+        for i in range(0, len(ids), 900):  # SQLite's bound-parameter limit
+            part = list(ids[i : i + 900])
+            q = ",".join("?" * len(part))
+            cur = self._conn.execute(
+                f"SELECT id, source, idx, text FROM chunks WHERE id IN ({q})", part
+            )
+            out.extend(cur.fetchall())
+        return out
+
+    def chunks_containing(self, text: str) -> list[str]:
+        """Ids of the chunks whose text contains `text`, ignoring ASCII case (mention search
+        without a keyword index; see askfront.retrieval.mentions)."""
+        cur = self._conn.execute(
+            "SELECT id FROM chunks WHERE instr(lower(text), lower(?)) > 0", (text,)
+        )
+        return [r[0] for r in cur.fetchall()]
 
     def chunk_ids(self, source: str) -> list[str]:
         cur = self._conn.execute("SELECT id FROM chunks WHERE source = ?", (source,))
