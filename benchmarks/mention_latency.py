@@ -39,6 +39,9 @@ def build(folder: Path, target_chunks: int) -> tuple[object, object, int, float]
     from askfront.indexing.store import date_int
 
     t = time.perf_counter()
+    if (folder / "bm25").is_dir():  # --keep: built by an earlier run
+        store = DocStore(folder / "docstore.sqlite3")
+        return store, bm25.load(folder / "bm25"), len(store.chunk_sources()), 0.0
     settings = Settings(corpus_dir=folder / "corpus", index_dir=folder / "index")
     sources = sorted((DATASET / "corpus").glob("*.md"))
     corpus = synthetic.generate(sources, folder / "corpus", target_chunks, settings)
@@ -57,9 +60,10 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--keep", type=Path, help="Build in (and reuse) this folder.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="askfront-mentions-") as tmp:
-        store, keyword, n_chunks, build_s = build(Path(tmp), args.chunks)
+        store, keyword, n_chunks, build_s = build(args.keep or Path(tmp), args.chunks)
         indexed = MentionSearch(keyword, store)  # type: ignore[arg-type]
         scan = MentionSearch(None, store)  # type: ignore[arg-type]
         rows = []

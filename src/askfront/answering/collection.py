@@ -52,6 +52,8 @@ class CollectionAnswerer(KindAnswerer):
             return mention_answer(intent, found, self.name)
         about, mentioning = self.find(intent, passages)
         if not about and not mentioning:
+            if intent.count:  # "How many ...?": none is an answer
+                return Answer(f"{none_found(intent)[:-1]} (0 articles).", mode=self.name)
             return self.refusal(none_found(intent), passages)
         if intent.order:
             return self._ordered(intent, about or mentioning)

@@ -26,7 +26,7 @@ def mention_answer(intent: Intent, found: MentionResult, mode: str) -> Answer:
     phrase = f"“{found.phrase}”"
     n = len(found.mentions)
     if n == 0:
-        text = f"None of the {_articles(found.searched)}{where} mention {phrase}."
+        text = f"0 of {_articles(found.searched)}{where} mention {phrase}."
         return Answer(text, refused=not intent.count, mode=mode)
     dated = [m for m in found.mentions if m.date]
     undated = n - len(dated)
@@ -101,7 +101,8 @@ def _listed(
     for m in shown[:MENTION_LIMIT]:
         cite = _citation(len(citations) + 1, m)
         citations.append(cite)
-        lines.append(f"- {_label(m)}: “{_short(cite.quote)}” [{cite.n}]")
+        where = " (named in its title; its opening)" if m.in_title else ""
+        lines.append(f"- {_label(m)}{where}: “{_short(cite.quote)}” [{cite.n}]")
         sentences.append(AnswerSentence(cite.quote, [cite.n]))
     if len(shown) > MENTION_LIMIT:
         lines.append(f"…and {len(shown) - MENTION_LIMIT} more (all of them in the list view).")
@@ -115,10 +116,11 @@ def _citation(n: int, m: Mention) -> Citation:
 
 def _rows(mentions: list[Mention]) -> list[dict[str, str | None]]:
     """The matching articles for a list view: date, title, source and first mention."""
-    return [
-        {"date": m.date, "title": m.title, "source": m.source, "first_mention": m.quote}
-        for m in mentions
-    ]
+    rows = []
+    for m in mentions:
+        first = m.title if m.in_title else m.quote
+        rows.append({"date": m.date, "title": m.title, "source": m.source, "first_mention": first})
+    return rows
 
 
 def _label(m: Mention) -> str:

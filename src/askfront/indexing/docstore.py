@@ -31,8 +31,9 @@ CREATE TABLE IF NOT EXISTS chunks (
     n_tokens INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
--- Counting the articles of some dates (mention search) reads this, not the wide rows.
-CREATE INDEX IF NOT EXISTS documents_dated ON documents(chunks, date);
+-- Counting the articles of some dates and searching titles (mention search) read this,
+-- not the wide rows that hold the texts.
+CREATE INDEX IF NOT EXISTS documents_listing ON documents(chunks, date, title, path);
 -- A float16 copy of each chunk's vector: search gives keyword-only hits a dense score
 -- from here instead of a Chroma round trip (~5 ms at 100k chunks). Builds made before
 -- this table existed fall back to Chroma.
@@ -196,6 +197,26 @@ class DocStore:
                 f"SELECT id, source, idx, text FROM chunks WHERE id IN ({q})", part
             )
             out.extend(cur.fetchall())
+        return out
+
+    def titled(self, text: str) -> dict[str, str]:
+        """{path: id of its first chunk} of the readable documents whose title contains
+        `text` (ASCII case ignored)."""
+        paths = [
+            r[0]
+            for r in self._conn.execute(
+                "SELECT path FROM documents INDEXED BY documents_listing "
+                "WHERE chunks > 0 AND instr(lower(title), lower(?)) > 0",
+                (text,),
+            )
+        ]
+        out: dict[str, str] = {}
+        for path in paths:
+            row = self._conn.execute(
+                "SELECT id FROM chunks WHERE source = ? AND idx = 0", (path,)
+            ).fetchone()
+            if row:
+                out[path] = row[0]
         return out
 
     def chunks_containing(self, text: str) -> list[str]:

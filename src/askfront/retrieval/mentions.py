@@ -42,6 +42,7 @@ class Mention:
     chunk: Chunk
     start: int
     end: int
+    in_title: bool = False  # only the title names it: start:end is the article's opening
 
     @property
     def quote(self) -> str:
@@ -105,16 +106,21 @@ class MentionSearch:
             m = pattern.search(text)
             if m is not None and (index, m.start()) < first.get(source, (1 << 62, 0))[:2]:
                 first[source] = (index, m.start(), cid)
-        meta = self.docstore.doc_meta(first)
-        chunks = self.docstore.chunks([cid for _, _, cid in first.values()])
+        # An article whose title alone names it mentions it too (cited by its opening).
+        titled = {p: c for p, c in self.docstore.titled(phrase).items() if p not in first}
+        meta = self.docstore.doc_meta([*first, *titled])
+        titled = {p: c for p, c in titled.items() if pattern.search(meta[p][0] or "")}
+        chunks = self.docstore.chunks([*(c for _, _, c in first.values()), *titled.values()])
         mentions = []
-        for source, (_, offset, cid) in first.items():
+        found = [(s, o, c, False) for s, (_, o, c) in first.items()]
+        for source, offset, cid, in_title in found + [(s, -1, c, True) for s, c in titled.items()]:
             title, day = meta.get(source, (None, None))
             if not _in_dates(day, date_from, date_to) or cid not in chunks:
                 continue
             chunk = chunks[cid]
-            start, end = _sentence_at(chunk, chunk.start + offset)
-            mentions.append(Mention(source, title, day, chunk, start, end))
+            at = chunk.start + max(offset, 0)
+            start, end = _opening(chunk) if in_title else _sentence_at(chunk, at)
+            mentions.append(Mention(source, title, day, chunk, start, end, in_title))
         # Newest first; undated articles last, by name (a stable order for ties).
         mentions.sort(key=lambda m: m.source)
         mentions.sort(key=lambda m: m.date or "", reverse=True)
@@ -152,6 +158,11 @@ def _in_dates(day: str | None, date_from: str | None, date_to: str | None) -> bo
     if not n:
         return False  # undated articles are outside any date range
     return (not date_from or n >= date_int(date_from)) and (not date_to or n <= date_int(date_to))
+
+
+def _opening(chunk: Chunk) -> tuple[int, int]:
+    """The first sentence of an article's first chunk."""
+    return chunk.sentences[0] if chunk.sentences else (chunk.start, chunk.end)
 
 
 def _sentence_at(chunk: Chunk, offset: int) -> tuple[int, int]:
