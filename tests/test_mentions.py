@@ -222,3 +222,12 @@ def test_realtimeqa_mentions_and_dev_set(tmp_path: Path, realtimeqa: Path) -> No
         dates = [r["date"] for r in rows]
         assert dates == sorted(dates, reverse=True) and all(dates)
         assert all(name.split()[-1].lower() in r["first_mention"].lower() for r in rows)
+
+
+def test_web_sources_panel_lists_every_matching_article(town: Assistant) -> None:
+    from askfront.web.render import render_sources
+
+    answer = town.ask("Which articles mention Ada Quist?")
+    panel = render_sources(answer, 1)
+    assert "Matching articles (3)" in panel and panel.count("<tr><td>") == 3
+    assert panel.index("2024-03-11") < panel.index("2024-03-06") < panel.index("2024-03-04")
