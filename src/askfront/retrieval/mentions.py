@@ -63,11 +63,16 @@ def phrase_pattern(phrase: str) -> re.Pattern[str]:
     """The phrase as whole words, any spacing between them; case-aware when it has capitals
     (the exact case, or all capitals as in a headline)."""
     words = phrase.split()
-    body = r"\s+".join(re.escape(w) for w in words)
+    body = r"\s+".join(_word(w) for w in words)
     if phrase == phrase.lower():
         return re.compile(rf"(?<!\w){body}(?!\w)", re.I)
-    upper = r"\s+".join(re.escape(w.upper()) for w in words)
+    upper = r"\s+".join(_word(w.upper()) for w in words)
     return re.compile(rf"(?<!\w)(?:{body}|{upper})(?!\w)")
+
+
+def _word(word: str) -> str:
+    """One word of a phrase as a pattern: straight and curly apostrophes alike (O'Rourke)."""
+    return "['’]".join(re.escape(part) for part in re.split("['’]", word))
 
 
 class MentionSearch:
