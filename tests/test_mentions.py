@@ -231,3 +231,14 @@ def test_web_sources_panel_lists_every_matching_article(town: Assistant) -> None
     panel = render_sources(answer, 1)
     assert "Matching articles (3)" in panel and panel.count("<tr><td>") == 3
     assert panel.index("2024-03-11") < panel.index("2024-03-06") < panel.index("2024-03-04")
+
+
+@pytest.mark.dataset
+def test_realtimeqa_dev_set_is_what_the_generator_makes(tmp_path: Path, realtimeqa: Path) -> None:
+    out = tmp_path / "dev.jsonl"
+    script = REPO / "benchmarks" / "collection_devset.py"
+    subprocess.run(
+        [sys.executable, str(script), "--corpus", str(realtimeqa / "corpus"), "--out", str(out)],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    assert out.read_text() == REALTIMEQA_SET.read_text()
