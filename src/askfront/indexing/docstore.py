@@ -178,38 +178,38 @@ class DocStore:
                 out[cid] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
         return out
 
-    def count_documents(self, date_from: str | None = None, date_to: str | None = None) -> int:
-        """How many readable documents there are (dated within the bounds, if given)."""
-        sql, args = "SELECT count(*) FROM documents WHERE chunks > 0", list[str]()
-        if date_from:
-            sql, args = sql + " AND date >= ?", [*args, date_from]
-        if date_to:  # "2024-07-28" bounds "2024-07-28T..." too
-            sql, args = sql + " AND substr(date, 1, 10) <= ?", [*args, date_to]
-        return int(self._conn.execute(sql, args).fetchone()[0])
+    def listing(self) -> list[tuple[str, str | None, str | None]]:
+        """(path, title, date) of every readable document, read from an index rather than
+        the wide rows that hold the texts (mention search keeps it per version)."""
+        cur = self._conn.execute(
+            "SELECT path, title, date FROM documents INDEXED BY documents_listing WHERE chunks > 0"
+        )
+        return cur.fetchall()
 
-    def chunk_texts(self, ids: Sequence[str]) -> list[tuple[str, str, int, str]]:
-        """(id, source, index, text) of those chunks: what a text search reads."""
-        out: list[tuple[str, str, int, str]] = []
+    def chunk_texts(self, ids: Sequence[str]) -> list[tuple[str, str, int, int, int | None, str]]:
+        """(id, source, index, start, page, text) of those chunks: what a text search reads."""
+        out: list[tuple[str, str, int, int, int | None, str]] = []
         for i in range(0, len(ids), 900):  # SQLite's bound-parameter limit
             part = list(ids[i : i + 900])
             q = ",".join("?" * len(part))
             cur = self._conn.execute(
-                f"SELECT id, source, idx, text FROM chunks WHERE id IN ({q})", part
+                f"SELECT id, source, idx, start, page, text FROM chunks WHERE id IN ({q})", part
             )
             out.extend(cur.fetchall())
         return out
 
-    def titled(self, text: str) -> dict[str, str]:
-        """{path: id of its first chunk} of the readable documents whose title contains
-        `text` (ASCII case ignored)."""
-        paths = [
-            r[0]
-            for r in self._conn.execute(
-                "SELECT path FROM documents INDEXED BY documents_listing "
-                "WHERE chunks > 0 AND instr(lower(title), lower(?)) > 0",
-                (text,),
-            )
-        ]
+    def sentences_of(self, ids: Sequence[str]) -> dict[str, list[list[int]]]:
+        """chunk id -> its sentence spans [[start, end], ...]."""
+        out: dict[str, list[list[int]]] = {}
+        for i in range(0, len(ids), 900):
+            part = list(ids[i : i + 900])
+            q = ",".join("?" * len(part))
+            cur = self._conn.execute(f"SELECT id, sentences FROM chunks WHERE id IN ({q})", part)
+            out.update((cid, json.loads(spans)) for cid, spans in cur.fetchall())
+        return out
+
+    def first_chunk_ids(self, paths: Iterable[str]) -> dict[str, str]:
+        """path -> id of its first chunk."""
         out: dict[str, str] = {}
         for path in paths:
             row = self._conn.execute(
