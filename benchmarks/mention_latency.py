@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -24,7 +25,9 @@ sys.path.insert(0, str(HERE))  # synthetic.py sits next to this script
 
 import synthetic  # noqa: E402
 
-DATASET = HERE.parent.parent / "shared" / "datasets" / "realtimeqa-2024"
+# .ci/run points ASKFRONT_DATASETS at the shared data sets (as tests/conftest.py reads it).
+DATASETS = Path(os.environ.get("ASKFRONT_DATASETS") or HERE.parent.parent / "shared" / "datasets")
+DATASET = DATASETS / "realtimeqa-2024"
 # Names of the development set (3 to 14 RealTimeQA articles), one frequent and one absent.
 TERMS = ("Abbe Lowell", "Gretchen Whitmer", "North Korea", "Kimberly Cheatle", "Tom Homan",
          "Melania Trump", "Donald Trump", "Zyxwv Qwerty")  # fmt: skip

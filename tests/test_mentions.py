@@ -7,6 +7,7 @@ RealTimeQA acceptance run (a quality gate; skipped without the data set)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -242,3 +243,17 @@ def test_realtimeqa_dev_set_is_what_the_generator_makes(tmp_path: Path, realtime
         check=True, capture_output=True, timeout=300,
     )  # fmt: skip
     assert out.read_text() == REALTIMEQA_SET.read_text()
+
+
+@pytest.mark.dataset
+def test_mention_latency_benchmark_runs(tmp_path: Path, realtimeqa: Path) -> None:
+    """benchmarks/mention_latency.py on a few hundred chunks, so its code can't rot (its
+    own check: the postings and the full scan find the same articles)."""
+    out = tmp_path / "latency.json"
+    script = REPO / "benchmarks" / "mention_latency.py"
+    subprocess.run(
+        [sys.executable, str(script), "--chunks", "300", "--runs", "1", "--json", str(out)],
+        check=True, capture_output=True, timeout=600,
+        env={**os.environ, "ASKFRONT_DATASETS": str(realtimeqa.parent)},
+    )  # fmt: skip
+    assert json.loads(out.read_text())["chunks"] >= 300
