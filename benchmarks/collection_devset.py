@@ -41,13 +41,16 @@ _NOT_NAMES = frozenset(
 
 
 def read_article(path: Path) -> tuple[str, str | None]:
-    """(body, date) of a front-matter markdown file."""
+    """(title line and body, date) of a front-matter markdown file: an article whose
+    title names T mentions T."""
     text = path.read_text(encoding="utf-8")
     day = None
     if text.startswith("---"):
         head, _, text = text[3:].partition("\n---")
         m = re.search(r'^date:\s*"?(\d{4}-\d{2}-\d{2})', head, re.M)
         day = m.group(1) if m else None
+        title = re.search(r"^title:\s*(.*)$", head, re.M)
+        text = f"{title.group(1).strip(chr(34))}\n{text}" if title else text
     return text, day
 
 

@@ -28,7 +28,8 @@ import synthetic  # noqa: E402
 # .ci/run points ASKFRONT_DATASETS at the shared data sets (as tests/conftest.py reads it).
 DATASETS = Path(os.environ.get("ASKFRONT_DATASETS") or HERE.parent.parent / "shared" / "datasets")
 DATASET = DATASETS / "realtimeqa-2024"
-# Names of the development set (3 to 14 RealTimeQA articles), one frequent and one absent.
+# Names in 3 to 14 RealTimeQA articles (there; recombined, many more here), a frequent one
+# and an absent one.
 TERMS = ("Abbe Lowell", "Gretchen Whitmer", "North Korea", "Kimberly Cheatle", "Tom Homan",
          "Melania Trump", "Donald Trump", "Zyxwv Qwerty")  # fmt: skip
 
