@@ -372,7 +372,8 @@ def check_thresholds(metrics: Mapping[str, float | None], specs: Sequence[str]) 
     Raises:
         ConfigError: for a malformed spec or an unknown metric name (listing the valid ones).
     """
-    valid = [*METRICS, *JUDGE_METRICS, *(n for n in metrics if n.startswith("latency_"))]
+    valid = [*METRICS, *JUDGE_METRICS, *COLLECTION_METRICS]
+    valid += [n for n in metrics if n.startswith("latency_")]
     failures: list[str] = []
     for spec in specs:
         m = _THRESHOLD.match(spec)
