@@ -257,3 +257,9 @@ def test_mention_latency_benchmark_runs(tmp_path: Path, realtimeqa: Path) -> Non
         env={**os.environ, "ASKFRONT_DATASETS": str(realtimeqa.parent)},
     )  # fmt: skip
     assert json.loads(out.read_text())["chunks"] >= 300
+
+
+def test_months_of_any_year_bound_a_mention_search(town: Assistant) -> None:
+    answer = town.ask("Which articles from March mention Ada Quist?")
+    assert answer.text.startswith("3 of 3 articles published in March mention")  # not Feb
+    assert "bakery.md" not in {c.source for c in answer.citations}

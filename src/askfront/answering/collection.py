@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 
 from askfront.answering.articles import (
     Article,
@@ -49,6 +50,10 @@ class CollectionAnswerer(KindAnswerer):
             found = self.library.mentions(
                 intent.phrase, dates.start if dates else None, dates.end if dates else None
             )
+            if dates is not None and dates.months:  # "from February": of any year
+                searched = sum(dates.holds(r.date) for r in self.library.documents() if r.chunks)
+                kept = [m for m in found.mentions if dates.holds(m.date)]
+                found = replace(found, mentions=kept, searched=searched)
             return mention_answer(intent, found, self.name)
         about, mentioning = self.find(intent, passages)
         if not about and not mentioning:
