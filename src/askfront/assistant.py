@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Unpack
 
+from askfront.answering.dates import iso_day
 from askfront.core.config import Settings
 from askfront.core.errors import IndexNotFoundError
 from askfront.core.history import bound_history, history_notice
@@ -171,7 +172,7 @@ class Assistant:
             yield problem
             return
         question = clean_question(question)
-        as_of = _iso_day(as_of)
+        as_of = iso_day(as_of)
         history, dropped = bound_history(
             history,
             max_turns=self.settings.max_history_turns,
@@ -274,18 +275,16 @@ class Assistant:
         self, phrase: str, date_from: str | None = None, date_to: str | None = None
     ) -> MentionResult:
         """Every indexed article that mentions `phrase` (askfront.retrieval.mentions).
-
-        Raises:
-            IndexNotFoundError: if there is no index yet.
-        """
+        Raises: IndexNotFoundError: if there is no index yet."""
         from askfront.retrieval.mentions import MentionSearch
 
         retriever = self.retriever()
         with self._lock:  # one per build: it keeps a map of the build's words
             search = self._mention_search
             if search is None or search.docstore is not retriever.build.docstore:
-                search = MentionSearch(retriever.keyword, retriever.build.docstore)
-                self._mention_search = search
+                search = self._mention_search = MentionSearch(
+                    retriever.keyword, retriever.build.docstore
+                )
         return search.find(phrase, date_from=date_from, date_to=date_to)
 
     def documents(self) -> list[DocumentRecord]:
@@ -395,26 +394,6 @@ def _nli(path: Path) -> EntailmentScorer:
     from askfront.grounding.nli import CrossEncoderNLI
 
     return CrossEncoderNLI(path.expanduser().resolve())
-
-
-def _iso_day(value: str | None) -> str | None:
-    """`value` as an ISO day, for the as-of date.
-
-    Raises:
-        QuestionError: if it is not a YYYY-MM-DD date.
-    """
-    if value is None or not str(value).strip():
-        return None
-    from datetime import date
-
-    from askfront.core.errors import QuestionError
-
-    try:
-        return date.fromisoformat(str(value).strip()[:10]).isoformat()
-    except ValueError:
-        raise QuestionError(
-            f"The as-of date {str(value)[:40]!r} is not a date; give it as YYYY-MM-DD."
-        ) from None
 
 
 def _ms(start: float) -> float:

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from askfront.core.errors import QuestionError
+
 MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m} | {
     m.lower(): i for i, m in enumerate(calendar.month_abbr) if m
 }
@@ -190,3 +192,19 @@ def _relative_bounds(phrase: str, as_of: date) -> tuple[date, date]:
     if which == "this":
         return date(as_of.year, 1, 1), as_of
     return date(as_of.year - 1, 1, 1), date(as_of.year - 1, 12, 31)
+
+
+def iso_day(value: str | None) -> str | None:
+    """An as-of date given by a user (`--as-of`, the API's `as_of`) as an ISO day.
+
+    Raises:
+        QuestionError: if it is not a YYYY-MM-DD date.
+    """
+    if value is None or not str(value).strip():
+        return None
+    try:
+        return date.fromisoformat(str(value).strip()[:10]).isoformat()
+    except ValueError:
+        raise QuestionError(
+            f"The as-of date {str(value)[:40]!r} is not a date; give it as YYYY-MM-DD."
+        ) from None
