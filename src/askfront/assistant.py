@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from askfront.indexing.sync import IndexSpec
     from askfront.retrieval.base import SearchOptions, SearchResult
     from askfront.retrieval.hybrid import Retriever
+    from askfront.retrieval.mentions import MentionResult, MentionSearch
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class Assistant:
         self._lock = threading.RLock()
         self._answerers: dict[str, Answerer] = {}
         self._router: KindRouter | None = None
+        self._mention_search: MentionSearch | None = None
 
     # -- components (loaded lazily: `askfront ask --help` must stay instant) --------------
     @property
@@ -183,6 +185,7 @@ class Assistant:
             query = self._standalone(resolved, history, answerer)
         else:  # it searches for the question's topic, if any
             answerer, intent = routed
+            answerer = answerer.at(asked_for.as_of)
             query, search = answerer.search_plan(intent, search)
         if history:
             timings["condense_ms"] = _ms(t)
@@ -285,6 +288,22 @@ class Assistant:
             return self.retriever().build.docstore.passages_of(source)
         except IndexNotFoundError:
             return []
+
+    def mentions(
+        self, phrase: str, date_from: str | None = None, date_to: str | None = None
+    ) -> MentionResult:
+        """Every indexed article that mentions `phrase` (askfront.retrieval.mentions).
+        Raises: IndexNotFoundError: if there is no index yet."""
+        from askfront.retrieval.mentions import MentionSearch
+
+        retriever = self.retriever()
+        with self._lock:  # one per build: it keeps a map of the build's words
+            search = self._mention_search
+            if search is None or search.docstore is not retriever.build.docstore:
+                search = self._mention_search = MentionSearch(
+                    retriever.keyword, retriever.build.docstore
+                )
+        return search.find(phrase, date_from=date_from, date_to=date_to)
 
     def documents(self) -> list[DocumentRecord]:
         from askfront.indexing.store import active_build

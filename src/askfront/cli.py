@@ -181,6 +181,12 @@ def ask(
         typer.Option("--llm", help="extractive | ollama:MODEL | openai:MODEL | local:PATH"),
     ] = None,
     as_json: JsonOpt = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="YYYY-MM-DD that 'last week' is read against [default: newest article]"
+        ),
+    ] = None,
 ) -> None:
     """Answer a question from the indexed articles, with numbered sources."""
     settings = _settings(index_dir=index_dir, llm=llm)
@@ -190,7 +196,7 @@ def ask(
 
     # Per-question flags (none yet beyond --llm, which picks the backend) go into AskOptions.
     with _user_errors():
-        answer = Assistant(settings).ask(question, turns, AskOptions())
+        answer = Assistant(settings).ask(question, turns, AskOptions(as_of=as_of))
     if as_json:
         print(to_json(answer.to_json()))
     else:

@@ -5,21 +5,25 @@ topic (those about it, and those only mentioning it), and their openings to cite
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import TYPE_CHECKING, Protocol
 
 from askfront.answering.base import Answerer
+from askfront.answering.dates import resolve
 from askfront.answering.extractive.terms import Matcher, rarity, stems
 from askfront.answering.followup import proper_words
-from askfront.answering.kinds import LATEST, Intent
+from askfront.answering.kinds import COLLECTION, LATEST, Intent
 from askfront.core.types import Answer, Citation, DocumentRecord, Passage
 from askfront.grounding.citations import cite, span_text
 
 if TYPE_CHECKING:
     from askfront.retrieval.base import SearchOptions
+    from askfront.retrieval.mentions import MentionResult
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +47,10 @@ class Library(Protocol):
     def documents(self) -> list[DocumentRecord]: ...
 
     def article_passages(self, source: str) -> list[Passage]: ...
+
+    def mentions(
+        self, phrase: str, date_from: str | None = None, date_to: str | None = None
+    ) -> MentionResult: ...
 
 
 @dataclass
@@ -70,11 +78,38 @@ class KindAnswerer(Answerer):
 
     def __init__(self, library: Library) -> None:
         self.library = library
+        self.as_of: date | None = None  # what relative dates are read against (at())
+
+    def at(self, as_of: str | date | None) -> KindAnswerer:
+        """This answerer reading relative dates ("last week") as of `as_of` (an ISO day);
+        None: the newest article's date. A copy, so concurrent questions do not mix."""
+        twin = copy.copy(self)
+        twin.as_of = date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
+        return twin
+
+    def as_of_day(self) -> date:
+        """The as-of date: the one given, else the newest article's date, else today (a
+        collection without dates has nothing else to read "last week" against)."""
+        if self.as_of is not None:
+            return self.as_of
+        days = [r.date[:10] for r in self.library.documents() if r.date and r.chunks > 0]
+        try:
+            return date.fromisoformat(max(days)) if days else date.today()
+        except ValueError:
+            return date.today()
+
+    def resolved(self, intent: Intent) -> Intent:
+        """`intent` with a relative date range ("last week") turned into dates."""
+        if intent.dates is None or not intent.dates.relative:
+            return intent
+        return replace(intent, dates=resolve(intent.dates, self.as_of_day()))
 
     def search_plan(self, intent: Intent, options: SearchOptions) -> tuple[str, SearchOptions]:
         """What retrieval should run for this question: its topic ("" = no search), with
-        more passages than a fact question needs, within the dates asked for."""
-        if not intent.topic:
+        more passages than a fact question needs, within the dates asked for. Mention
+        questions search the whole index themselves (askfront.retrieval.mentions)."""
+        intent = self.resolved(intent)
+        if not intent.topic or mention_search(intent):
             return "", options
         dates = intent.dates
         return intent.topic, replace(
@@ -89,6 +124,7 @@ class KindAnswerer(Answerer):
     ) -> tuple[list[Article], list[Article]]:
         """(about, mentioning): the articles about the question's topic and those that only
         mention it; without a topic, every article. Both within the dates asked for."""
+        intent = self.resolved(intent)
         if not intent.topic:
             return in_dates(self.articles(), intent), []
         sizes = {r.path: r.chunks for r in self.library.documents()}
@@ -182,6 +218,11 @@ def articles_about(
         art.about = titled[art.source] or holding >= CHUNKS_ABOUT * max(1, sizes.get(art.source, 1))
         out.append(art)
     return sorted(out, key=lambda a: (not a.about, not titled[a.source]))
+
+
+def mention_search(intent: Intent) -> bool:
+    """Whether the question asks for every article mentioning a phrase (no top-k)."""
+    return intent.kind == COLLECTION and intent.mentions and bool(intent.phrase)
 
 
 def topic_weights(topic: str) -> dict[str, float]:

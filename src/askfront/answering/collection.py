@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 
 from askfront.answering.articles import (
     Article,
@@ -18,17 +19,20 @@ from askfront.answering.articles import (
     by_date,
     describe,
     in_title,
+    mention_search,
     none_found,
     relation,
     subject,
 )
 from askfront.answering.kinds import COLLECTION, LATEST, Intent, classify
+from askfront.answering.mention_answers import mention_answer
 from askfront.core.types import Answer, AnswerSentence, Citation, Passage, Turn
 from askfront.grounding.citations import cite, span_text
 
 logger = logging.getLogger(__name__)
 
 LIST_LIMIT = 10  # articles named in one answer; the rest are counted
+DATED_LIST_LIMIT = 100  # ... when the question asks for the articles of some dates
 
 
 class CollectionAnswerer(KindAnswerer):
@@ -40,9 +44,21 @@ class CollectionAnswerer(KindAnswerer):
     def answer(
         self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()
     ) -> Answer:
-        intent = classify(question, history)
+        intent = self.resolved(classify(question, history))
+        if mention_search(intent):  # every article that mentions it, not top-k
+            dates = intent.dates
+            found = self.library.mentions(
+                intent.phrase, dates.start if dates else None, dates.end if dates else None
+            )
+            if dates is not None and dates.months:  # "from February": of any year
+                searched = sum(dates.holds(r.date) for r in self.library.documents() if r.chunks)
+                kept = [m for m in found.mentions if dates.holds(m.date)]
+                found = replace(found, mentions=kept, searched=searched)
+            return mention_answer(intent, found, self.name)
         about, mentioning = self.find(intent, passages)
         if not about and not mentioning:
+            if intent.count:  # "How many ...?": none is an answer
+                return Answer(f"{none_found(intent)[:-1]} (0 articles).", mode=self.name)
             return self.refusal(none_found(intent), passages)
         if intent.order:
             return self._ordered(intent, about or mentioning)
@@ -57,7 +73,9 @@ class CollectionAnswerer(KindAnswerer):
     def _collection(self, intent: Intent, found: list[Article]) -> Answer:
         n = len(found)
         dated, _ = by_date(found, LATEST)
-        shown = (dated + [a for a in found if not a.date])[:LIST_LIMIT]
+        # A date range asks for all its articles (a week's are often more than LIST_LIMIT).
+        limit = DATED_LIST_LIMIT if intent.dates is not None else LIST_LIMIT
+        shown = (dated + [a for a in found if not a.date])[:limit]
         order = " (newest first)" if n > 1 else ""
         head = f"The collection holds {_articles(n)}{describe(intent)}{_span(found)}{order}:"
         return self._list_answer(head, shown, n)

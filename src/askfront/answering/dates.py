@@ -1,7 +1,8 @@
 """Publication dates in questions: "from February 2024", "between 2024-01-01 and
-2024-03-01", "before March", "in 2023", "on Feb 28, 2024".
-
-Only absolute dates: "last week" has no fixed meaning for a folder of old articles.
+2024-03-01", "before March", "in 2023", "on Feb 28, 2024", and relative ones ("last week",
+"this month", "in the past 3 days", "since January") that mean something only against an
+as-of date (`DateRange.resolve`): a folder of old articles is read as of its newest one,
+or of the day the question was asked.
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ class DateRange:
     end: str | None = None
     months: tuple[int, int] | None = None
     label: str = ""  # as the question put it: "from February 2024"
+    relative: str | None = None  # "last week": no bounds until resolved against an as-of date
 
     def holds(self, day: str | None) -> bool:
-        if not day:
+        if not day or self.relative:  # an unresolved relative range holds nothing
             return False
         day = day[:10]
         if (self.start and day < self.start) or (self.end and day > self.end):
@@ -59,6 +61,11 @@ _DATE_PHRASES = (
 
 def parse_dates(text: str) -> tuple[DateRange | None, str]:
     """The publication dates `text` asks for, and `text` without the date phrase."""
+    m = _RELATIVE.search(text)
+    if m:
+        phrase = re.sub(r"^(?:in|over|during|from)\s+", "", " ".join(m.group(0).lower().split()))
+        rest = (text[: m.start()] + " " + text[m.end() :]).strip()
+        return DateRange(label=phrase, relative=phrase), rest
     for form, pattern in _DATE_PHRASES:
         m = pattern.search(text)
         if not m:
@@ -121,3 +128,65 @@ def _atom(text: str) -> DateRange | None:
 
 def _shift(day: str | None, days: int) -> str | None:
     return (date.fromisoformat(day) + timedelta(days=days)).isoformat() if day else None
+
+
+# --- relative dates ---------------------------------------------------------------------
+_UNIT = r"(?:days?|weeks?|months?|years?)"
+_NUMBER_WORDS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+                 "seven": 7, "eight": 8, "nine": 9, "ten": 10, "twelve": 12}  # fmt: skip
+_COUNT = r"(?:\d{1,3}|" + "|".join(_NUMBER_WORDS) + r")"
+_MONTH_NAMES = r"(?:" + "|".join(m.lower() for m in calendar.month_name if m) + r")"
+_RELATIVE = re.compile(
+    r"\b(?:today|yesterday|(?:this|last|past|previous)\s+(?:week|month|year)"
+    rf"|(?:in\s+|over\s+|during\s+|from\s+)?(?:the\s+)?(?:last|past|previous)\s+{_COUNT}\s+{_UNIT}"
+    rf"|since\s+{_MONTH_NAMES}(?!\s*,?\s*\d))\b",
+    re.I,
+)
+
+
+def resolve(rng: DateRange | None, as_of: date) -> DateRange | None:
+    """`rng` with a relative phrase turned into ISO bounds, read as of `as_of`; its label
+    states the range: "from 2024-07-22 to 2024-07-28 (last week, as of 2024-07-31)"."""
+    if rng is None or not rng.relative:
+        return rng
+    start, end = _relative_bounds(rng.relative, as_of)
+    span = f"on {start}" if start == end else f"from {start} to {end}"
+    label = f"{span} ({rng.relative}, as of {as_of.isoformat()})"
+    return DateRange(start.isoformat(), end.isoformat(), label=label)
+
+
+def _relative_bounds(phrase: str, as_of: date) -> tuple[date, date]:
+    """Calendar weeks run Monday to Sunday: "last week" is the whole week before as-of's,
+    "this week" its Monday to as-of; "the past N days" ends on as-of and holds N days."""
+    words = re.sub(r"^(?:in|over|during|from)\s+|\bthe\s+", "", phrase).split()
+    if words[0] == "today":
+        return as_of, as_of
+    if words[0] == "yesterday":
+        day = as_of - timedelta(days=1)
+        return day, day
+    if words[0] == "since":
+        month = MONTHS[words[1]]
+        year = as_of.year if month <= as_of.month else as_of.year - 1
+        return date(year, month, 1), as_of
+    if len(words) == 3:  # "past 3 days"
+        n = int(words[1]) if words[1].isdigit() else _NUMBER_WORDS[words[1]]
+        unit = words[2].rstrip("s")
+        days = {"day": n, "week": 7 * n, "month": 30 * n, "year": 365 * n}[unit]
+        return as_of - timedelta(days=max(days, 1) - 1), as_of
+    which, unit = words
+    if which == "past":  # "the past week": the seven days up to as-of
+        days = {"week": 7, "month": 30, "year": 365}[unit]
+        return as_of - timedelta(days=days - 1), as_of
+    if unit == "week":
+        monday = as_of - timedelta(days=as_of.weekday())
+        if which == "this":
+            return monday, as_of
+        return monday - timedelta(days=7), monday - timedelta(days=1)
+    if unit == "month":
+        if which == "this":
+            return as_of.replace(day=1), as_of
+        last = as_of.replace(day=1) - timedelta(days=1)
+        return last.replace(day=1), last
+    if which == "this":
+        return date(as_of.year, 1, 1), as_of
+    return date(as_of.year - 1, 1, 1), date(as_of.year - 1, 12, 31)

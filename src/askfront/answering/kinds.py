@@ -42,6 +42,8 @@ class Intent:
     topic: str = ""
     dates: DateRange | None = None
     mentions: bool = False  # "articles that mention X": a passing mention is enough
+    phrase: str = ""  # what a mention question looks for, as written ("Bank of America")
+    when: bool = False  # "When was X first mentioned?": the answer is a date
     recalled: bool = False  # the topic is the previous turn's ("What is this article about?")
 
 
@@ -211,11 +213,15 @@ def classify(question: str, history: Sequence[Turn] = (), _depth: int = 0) -> In
 def read_question(question: str) -> Intent:
     """The kind of one question on its own."""
     text = " ".join(question.replace("’", "'").split())
+    when = _when_mentioned(text)
+    if when is not None:
+        return when
     kind = _kind(text)
     if kind == FACT:
         return Intent()
     dates, rest = parse_dates(text)
-    order = _order(text)
+    # "published last week" names no order: read the order without a relative date.
+    order = _order(rest if dates is not None and dates.relative else text)
     # "news" is many articles, unless it asks for the latest.
     news = kind == OVERVIEW and order is None and bool(re.search(r"\bnews\b", text, re.I))
     plural = news or bool(_PLURAL.search(text))
@@ -227,7 +233,54 @@ def read_question(question: str) -> Intent:
         topic=topic_of(rest),
         dates=dates,
         mentions=bool(re.search(r"\bmention|\brefer", text, re.I)),
+        phrase=mentioned_phrase(rest),
     )
+
+
+# --- mention questions: "Which articles mention X?", "When was X first mentioned?" -------
+_MENTIONED = re.compile(
+    r"\b(?:mention(?:s|ed|ing)?|refer(?:s|red|ring)?\s+to)\s+(?:of\s+)?(.+?)[\s?.!]*$", re.I
+)
+_WHEN_FIRST = re.compile(
+    r"^\W*when\s+did\s+(?:the\s+|any\s+|an\s+|your\s+)?(?:articles?|news|stories|collection)\s+"
+    r"(first|last|most\s+recently)\s+(?:mention|refer\s+to)\s+(.+?)[\s?.!]*$"
+    r"|^\W*when\s+(?:was|were|is|has|have|did)\s+(?:been\s+)?(.+?)\s+(first|last|most\s+recently|"
+    r"latest|earliest)\s+(?:been\s+)?(?:mentioned|mention|referred\s+to|named)\b",
+    re.I,
+)
+_PHRASE_TAIL = re.compile(
+    r"\s+(?:in|across|among)\s+(?:the|your|this|my)\s+(?:collection|corpus|index|library|"
+    r"folder|articles|news|archive)$|\s+(?:at\s+all|by\s+name)$",
+    re.I,
+)
+
+
+def mentioned_phrase(text: str) -> str:
+    """What "... mention X?" asks for, as written, without quotes around it."""
+    m = _MENTIONED.search(text)
+    return _clean_phrase(m.group(1)) if m else ""
+
+
+def _clean_phrase(phrase: str) -> str:
+    phrase = _PHRASE_TAIL.sub("", phrase.strip())
+    return phrase.strip(" \"'“”‘’«»?.!,:;")
+
+
+def _when_mentioned(text: str) -> Intent | None:
+    """ "When was Kathy Hochul first mentioned?": the date of the earliest mention."""
+    dates, rest = parse_dates(text)
+    m = _WHEN_FIRST.search(rest)
+    if m is None:
+        return None
+    word, phrase = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+    phrase = _clean_phrase(phrase)
+    if not phrase:
+        return None
+    order = OLDEST if word.lower() in ("first", "earliest") else LATEST
+    return Intent(
+        kind=COLLECTION, order=order, plural=False, topic=topic_of(phrase) or phrase,
+        dates=dates, mentions=True, phrase=phrase, when=True,
+    )  # fmt: skip
 
 
 def _kind(text: str) -> str:

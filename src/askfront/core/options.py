@@ -46,6 +46,7 @@ class AskOptions:
     sources: Sequence[str] | None = None  # only passages of these articles (kept as a tuple)
     date_from: str | None = None  # ISO YYYY-MM-DD, inclusive
     date_to: str | None = None
+    as_of: str | None = None  # ISO day that relative dates ("last week") are read against
 
     def __post_init__(self) -> None:
         start, end = _iso_date(self.date_from, "from"), _iso_date(self.date_to, "to")
@@ -58,6 +59,7 @@ class AskOptions:
             "sources": tuple(self.sources) if self.sources else None,
             "date_from": start,
             "date_to": end,
+            "as_of": _iso_date(self.as_of, "as-of"),
         }
         for name, value in normalized.items():
             object.__setattr__(self, name, value)

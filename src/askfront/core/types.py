@@ -140,6 +140,9 @@ class Answer:
     mode: str = "extractive"
     query: str | None = None  # the standalone query used for retrieval
     passages: list[Passage] = field(default_factory=list)  # what retrieval returned
+    # The articles a collection answer lists (date, title, source, first_mention): every
+    # one, also those beyond the ones the text names (the web chat's list view).
+    articles: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -151,6 +154,7 @@ class Answer:
             "related": [c.to_json() for c in self.related],
             "notice": self.notice,
             "mode": self.mode,
+            "articles": self.articles,
         }
 
 

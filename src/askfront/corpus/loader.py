@@ -15,6 +15,7 @@ from pathlib import Path
 from askfront.core.errors import DocumentError
 from askfront.core.types import Document
 from askfront.corpus.base import Parsed, has_visible_text, title_from_stem
+from askfront.corpus.dateline import dateline
 from askfront.corpus.files import (
     SUPPORTED_SUFFIXES,
     leaves_folder,
@@ -81,7 +82,7 @@ def load_document(path: Path, root: Path, *, max_bytes: int | None = None) -> Do
         text=parsed.text,
         sha256=hashlib.sha256(data).hexdigest(),
         title=parsed.title or title_from_stem(path),
-        date=parsed.date,
+        date=parsed.date or dateline(parsed.text),
         author=parsed.author,
         url=parsed.url,
         pages=parsed.pages,

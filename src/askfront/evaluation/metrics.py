@@ -99,6 +99,16 @@ JUDGE_METRICS: dict[str, MetricInfo] = {
         "LLM judge: how well the answer addresses the question"
     ),
 }
+# Questions about the collection (askfront.evaluation.collection scores them); reported
+# only for test sets that ask them.
+COLLECTION_METRICS: dict[str, MetricInfo] = {
+    "list_recall": MetricInfo("list questions: share of the gold articles cited"),
+    "list_precision": MetricInfo("list questions: share of the cited articles that are gold"),
+    "count_correct": MetricInfo("count questions: the answer's first number is the gold count"),
+    "latest_correct": MetricInfo("latest questions: the first citation is a newest gold article"),
+    "first_correct": MetricInfo("first-mentioned questions: the answer gives the gold date"),
+    "range_correct": MetricInfo("relative-date questions: the answer states the expected range"),
+}
 RETRIEVAL_METRICS = ("hit_at_1", "hit_at_5", "recall_at_5", "mrr", "ndcg_at_10")
 # Per-question scores averaged into the aggregate metrics of the same name.
 EVIDENCE_METRICS = ("evidence_hit_at_5", "evidence_mrr")
@@ -118,6 +128,8 @@ def metric_info(name: str) -> MetricInfo:
         return METRICS[name]
     if name in JUDGE_METRICS:
         return JUDGE_METRICS[name]
+    if name in COLLECTION_METRICS:
+        return COLLECTION_METRICS[name]
     if name.startswith("latency_"):
         return MetricInfo("latency in milliseconds", higher_is_better=False)
     raise KeyError(name)
@@ -373,7 +385,8 @@ def check_thresholds(metrics: Mapping[str, float | None], specs: Sequence[str]) 
     Raises:
         ConfigError: for a malformed spec or an unknown metric name (listing the valid ones).
     """
-    valid = [*METRICS, *JUDGE_METRICS, *(n for n in metrics if n.startswith("latency_"))]
+    valid = [*METRICS, *JUDGE_METRICS, *COLLECTION_METRICS]
+    valid += [n for n in metrics if n.startswith("latency_")]
     failures: list[str] = []
     for spec in specs:
         m = _THRESHOLD.match(spec)

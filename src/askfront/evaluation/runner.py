@@ -13,9 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from askfront.core.errors import ConfigError, LLMUnavailableError
+from askfront.core.options import AskOptions
 from askfront.core.types import Answer
+from askfront.evaluation.collection import collection_scores
 from askfront.evaluation.judge import judge_answer_relevancy, judge_faithfulness
 from askfront.evaluation.metrics import (
+    COLLECTION_METRICS,
     JUDGE_METRICS,
     METRICS,
     PER_QUESTION,
@@ -93,6 +96,11 @@ def score_answer(item: EvalItem, answer: Answer, wall_ms: float = 0.0) -> Questi
     quotes = [c.quote for c in answer.citations]
     scores["citation_precision"] = citation_precision(quotes, item.answers, item.evidence)
     scores["groundedness"] = None if answer.refused else groundedness(answer.sentences)
+    collection = collection_scores(
+        item.expects, item.expected_range, item.answers, item.sources, answer.text,
+        [c.source for c in answer.citations], answer.refused,
+    )  # fmt: skip
+    scores.update({k: v for k, v in collection.items() if v is not None})
     passed = passes(scored_text, answer.refused, item.answers, item.answerable)
     return QuestionRecord(
         id=item.id,
@@ -133,6 +141,9 @@ def aggregate(
     metrics["refusal_recall"] = refusal.recall
     metrics["refusal_f1"] = refusal.f1
     metrics["false_refusal_rate"] = refusal.false_refusal_rate
+    for name in COLLECTION_METRICS:  # only for test sets that ask such questions
+        if any(r.scores.get(name) is not None for r in records):
+            metrics[name] = mean_defined(r.scores.get(name) for r in records)
     for name in JUDGE_METRICS:
         if any(name in r.scores for r in records):
             metrics[name] = mean_defined(r.scores.get(name) for r in records)
@@ -269,7 +280,7 @@ def run_eval(
         if progress:
             progress("Evaluating", i, total)
         t = time.perf_counter()
-        answer = assistant.ask(item.question, item.turns())
+        answer = assistant.ask(item.question, item.turns(), AskOptions(as_of=item.asked_on))
         wall_ms = (time.perf_counter() - t) * 1000.0
         record = score_answer(item, answer, wall_ms)
         if judge is not None:

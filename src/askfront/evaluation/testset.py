@@ -3,15 +3,19 @@
 One question per line:
     {"id", "question", "answers": [acceptable answers], "answerable": bool,
      "sources": [corpus-relative paths], "evidence": "supporting text",
-     "history": [{"role", "content"}], "tags": [labels for the report]}
-(sources, evidence, history and tags are optional; unknown keys are ignored).
+     "history": [{"role", "content"}], "tags": [labels for the report],
+     "asked_on": "YYYY-MM-DD" (the as-of date of relative dates),
+     "expects": "list" | "count" | "latest" | "first" (a question about the collection,
+     scored by askfront.evaluation.collection), "expected_range": [start, end]}
+(everything after answers is optional; unknown keys are ignored).
 """
 
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -36,6 +40,16 @@ class EvalItem(BaseModel):
     # TypedDict `Turn` itself on Python 3.11.
     history: list[dict[str, str]] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
+    asked_on: str | None = None
+    expects: Literal["list", "count", "latest", "first"] | None = None
+    expected_range: list[str] | None = Field(default=None, min_length=2, max_length=2)
+
+    @field_validator("asked_on")
+    @classmethod
+    def _iso_asked_on(cls, value: str | None) -> str | None:
+        if value is not None:
+            date.fromisoformat(value)  # ValueError: reported with the line number
+        return value
 
     @field_validator("history", mode="before")
     @classmethod

@@ -31,6 +31,9 @@ CREATE TABLE IF NOT EXISTS chunks (
     n_tokens INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
+-- Counting the articles of some dates and searching titles (mention search) read this,
+-- not the wide rows that hold the texts.
+CREATE INDEX IF NOT EXISTS documents_listing ON documents(chunks, date, title, path);
 -- A float16 copy of each chunk's vector: search gives keyword-only hits a dense score
 -- from here instead of a Chroma round trip (~5 ms at 100k chunks). Builds made before
 -- this table existed fall back to Chroma.
@@ -174,6 +177,55 @@ class DocStore:
             for cid, blob in cur.fetchall():
                 out[cid] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
         return out
+
+    def listing(self) -> list[tuple[str, str | None, str | None]]:
+        """(path, title, date) of every readable document, read from an index rather than
+        the wide rows that hold the texts (mention search keeps it per version)."""
+        cur = self._conn.execute(
+            "SELECT path, title, date FROM documents INDEXED BY documents_listing WHERE chunks > 0"
+        )
+        return cur.fetchall()
+
+    def chunk_texts(self, ids: Sequence[str]) -> list[tuple[str, str, int, int, int | None, str]]:
+        """(id, source, index, start, page, text) of those chunks: what a text search reads."""
+        out: list[tuple[str, str, int, int, int | None, str]] = []
+        for i in range(0, len(ids), 900):  # SQLite's bound-parameter limit
+            part = list(ids[i : i + 900])
+            q = ",".join("?" * len(part))
+            cur = self._conn.execute(
+                f"SELECT id, source, idx, start, page, text FROM chunks WHERE id IN ({q})", part
+            )
+            out.extend(cur.fetchall())
+        return out
+
+    def sentences_of(self, ids: Sequence[str]) -> dict[str, list[list[int]]]:
+        """chunk id -> its sentence spans [[start, end], ...]."""
+        out: dict[str, list[list[int]]] = {}
+        for i in range(0, len(ids), 900):
+            part = list(ids[i : i + 900])
+            q = ",".join("?" * len(part))
+            cur = self._conn.execute(f"SELECT id, sentences FROM chunks WHERE id IN ({q})", part)
+            out.update((cid, json.loads(spans)) for cid, spans in cur.fetchall())
+        return out
+
+    def first_chunk_ids(self, paths: Iterable[str]) -> dict[str, str]:
+        """path -> id of its first chunk."""
+        out: dict[str, str] = {}
+        for path in paths:
+            row = self._conn.execute(
+                "SELECT id FROM chunks WHERE source = ? AND idx = 0", (path,)
+            ).fetchone()
+            if row:
+                out[path] = row[0]
+        return out
+
+    def chunks_containing(self, text: str) -> list[str]:
+        """Ids of the chunks whose text contains `text`, ignoring ASCII case (mention search
+        without a keyword index; see askfront.retrieval.mentions)."""
+        cur = self._conn.execute(
+            "SELECT id FROM chunks WHERE instr(lower(text), lower(?)) > 0", (text,)
+        )
+        return [r[0] for r in cur.fetchall()]
 
     def chunk_ids(self, source: str) -> list[str]:
         cur = self._conn.execute("SELECT id FROM chunks WHERE source = ?", (source,))

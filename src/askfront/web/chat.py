@@ -181,8 +181,12 @@ class WebChat:
             _warn(text)
             return f'<p class="af-warn">⚠ {html.escape(text)}</p>'
 
-    async def api_ask(self, question: str, history_json: str = "[]") -> dict[str, Any]:
-        """Answer `question` given earlier turns (JSON list of {"role","content"}).
+    async def api_ask(
+        self, question: str, history_json: str = "[]", as_of: str = ""
+    ) -> dict[str, Any]:
+        """Answer `question` given earlier turns (JSON list of {"role","content"}), with
+        relative dates ("last week") read against `as_of` (YYYY-MM-DD; empty: the newest
+        article's date).
 
         Returns the answer's JSON structure: answer, refused, citations, timings_ms, ...
         Input it cannot use (a question that is not text, bad or oversized history) gets a
@@ -191,11 +195,12 @@ class WebChat:
         try:
             # Before any work: a huge history_json is refused before it is even decoded.
             history = parse_history(history_json, max_chars=self.settings.max_history_chars)
+            options = AskOptions(as_of=as_of if isinstance(as_of, str) else None)
         except QuestionError as exc:
             return _refused(str(exc))
         try:
             answer = await anyio.to_thread.run_sync(
-                self.assistant.ask, question, history, limiter=self.api_limiter
+                self.assistant.ask, question, history, options, limiter=self.api_limiter
             )
             return answer.to_json()
         except Exception as exc:  # the message is for the client; the log keeps no traceback

@@ -135,7 +135,27 @@ def render_sources(answer: Answer | None, answer_id: int) -> str:
             f"{page} · score {c.score:.3f}</span>"
             f'<div class="af-quote">“{e(_shorten(c.quote, 240))}”</div></li>'
         )
-    return f"<h4>{heading}</h4><ol>{''.join(rows)}</ol>"
+    return f"<h4>{heading}</h4><ol>{''.join(rows)}</ol>{render_articles(answer)}"
+
+
+def render_articles(answer: Answer) -> str:
+    """The articles a collection answer matched (Answer.articles), all of them, as a table
+    in a scrolling box: the text names at most 100, a list can hold thousands."""
+    if not answer.articles:
+        return ""
+    e = html.escape
+    rows = "".join(
+        f"<tr><td>{e(str(a.get('date') or 'undated'))}</td><td>{e(str(a.get('title') or ''))}"
+        f"</td><td><code>{e(str(a.get('source') or ''))}</code></td>"
+        f"<td>{e(_shorten(str(a.get('first_mention') or ''), 160))}</td></tr>"
+        for a in answer.articles
+    )
+    return (
+        f"<h4>Matching articles ({len(answer.articles)})</h4>"
+        '<div class="af-articles" style="max-height:24em;overflow:auto">'
+        "<table><thead><tr><th>Date</th><th>Title</th><th>File</th><th>First mention</th>"
+        f"</tr></thead><tbody>{rows}</tbody></table></div>"
+    )
 
 
 def render_document(text: str, title: str | None, when: str | None, citation: Citation) -> str:

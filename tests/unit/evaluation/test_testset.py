@@ -56,7 +56,7 @@ def test_load_testset_accepts_optional_and_unknown_fields(tmp_path: Path) -> Non
         [
             GOOD,
             "",
-            '{"id": 7, "question": "Q?", "answers": [], "answerable": false, "asked_on": "x"}',
+            '{"id": 7, "question": "Q?", "answers": [], "answerable": false, "asked_by": "x"}',
         ],
     )
     items = load_testset(path)

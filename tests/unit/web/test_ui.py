@@ -182,7 +182,7 @@ def test_api_answers_one_at_a_time_in_arrival_order(fake_assistant: FakeAssistan
     lock = threading.Lock()
     real_ask = fake_assistant.ask
 
-    def slow_ask(question: str, history: Any = ()) -> Any:
+    def slow_ask(question: str, history: Any = (), options: Any = None) -> Any:
         with lock:
             inside[0] += 1
             peak[0] = max(peak[0], inside[0])
