@@ -3,10 +3,13 @@ request guard installed, the index warmed up, and a clean stop on Ctrl+C or SIGT
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
 import threading
+import time
+import urllib.request
 from typing import Any
 
 import gradio as gr
@@ -15,7 +18,7 @@ from starlette.middleware import Middleware
 from askfront.assistant import Assistant
 from askfront.core.config import Settings
 from askfront.core.errors import AskfrontError, ConfigError
-from askfront.web.app import APP_CSS, build_app
+from askfront.web.app import APP_CSS_PATH, asset, build_app
 from askfront.web.guard import HostPolicy, RequestGuard, UploadLimits, is_loopback
 from askfront.web.uploads import remove_partials
 
@@ -65,14 +68,39 @@ def _held_upload_bytes(scope: Any) -> int:
     return total
 
 
+# Asked once before the server says it is ready: the first question of a fresh process
+# costs seconds (the embedding model, Chroma's first query, the second hop's first search);
+# a question that searches (a listing of the collection would not) pays them here.
+WARM_UP_QUESTION = "What did the report say about the cost of it?"
+
+
 def _warm_up(assistant: Assistant) -> None:
-    """Load the embedding model and index before the first question arrives."""
+    """Load the embedding model and index, and answer once, before the first question."""
     try:
         assistant.retriever()
+        started = time.perf_counter()
+        assistant.ask(WARM_UP_QUESTION, mode="extractive")
+        logger.info("Warmed up: a first answer in %.0f ms", (time.perf_counter() - started) * 1e3)
     except AskfrontError as exc:
         logger.warning("%s Build it in the Corpus tab or with `askfront index`.", exc)
     except Exception:
         logger.exception("Could not preload the index")
+
+
+def _warm_up_http(url: str | None) -> None:
+    """One answer through the server itself: Gradio's first API request costs ~1.5 s more
+    than the next (route and payload machinery set up on first use)."""
+    if not url:
+        return
+    body = json.dumps({"data": [WARM_UP_QUESTION, "[]"]}).encode()
+    request = urllib.request.Request(
+        url.rstrip("/") + "/gradio_api/run/ask", body, {"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            response.read()
+    except OSError as exc:  # behind auth, say: the warm-up is only an optimization
+        logger.info("HTTP warm-up skipped (%s)", exc)
 
 
 def launch_options(settings: Settings) -> dict[str, Any]:
@@ -103,7 +131,8 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "ssr_mode": False,  # no Node.js server
         "show_error": False,  # users get messages, not tracebacks
         "footer_links": ["api"],
-        "css": APP_CSS,
+        "css_paths": [APP_CSS_PATH],
+        "js": asset("app.js"),
         # Offline by default: no Google Fonts request from the browser.
         "theme": gr.themes.Default(font=system_fonts, font_mono=mono_fonts),
     }
@@ -120,7 +149,8 @@ def serve(settings: Settings, *, assistant: Assistant | None = None) -> None:
     remove_partials(settings.corpus_dir)  # left by a server killed while saving an upload
     assistant = assistant or Assistant(settings)
     app = build_app(assistant, settings)
-    threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()
+    warm = threading.Thread(target=_warm_up, args=(assistant,), daemon=True)
+    warm.start()
     try:
         # quiet: Gradio's banner suggests share=True, which askfront never uses.
         app.launch(prevent_thread_lock=True, quiet=True, **options)
@@ -130,6 +160,8 @@ def serve(settings: Settings, *, assistant: Assistant | None = None) -> None:
             "already running? Stop it, or pick another port with ASKFRONT_PORT "
             "(askfront serve --port)."
         ) from None
+    warm.join()  # "Running" means ready: the first answer comes as fast as the next ones
+    _warm_up_http(app.local_url)
     print(f"* Running on local URL:  {app.local_url}  (Ctrl+C to stop)", flush=True)
     _stop_on_sigterm()
     app.block_thread()
