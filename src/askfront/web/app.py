@@ -84,7 +84,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             )
             clear_filters = gr.Button("Clear filters", size="sm", elem_id="clear-filters")
         with gr.Row(elem_id="header"):
-            gr.Markdown("## askfront", elem_id="brand")
+            gr.Markdown("# askfront", elem_id="brand")
             corpus = gr.Markdown(elem_id="corpus-line")
         with gr.Tabs(elem_id="main-tabs"):
             with gr.Tab("Chat", id="chat-tab"), gr.Row(elem_id="chat-row", equal_height=False):

@@ -79,4 +79,28 @@
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') { hide(); window.askfrontCloseSheet(); }
   });
+
+  // Names Gradio's own markup lacks (axe-core's scan, tests/test_accessibility_browser.py),
+  // set again whenever Gradio re-renders: the date pickers' calendar buttons and inputs,
+  // the sidebar's toggle, the upload area (its label left out its visible words) and the
+  // chat's examples (a role="list" of buttons, which no list may hold).
+  const named = (el, name) => { if (el && el.getAttribute('aria-label') !== name) el.setAttribute('aria-label', name); };
+  const fixNames = () => {
+    for (const [id, which] of [['date-from', 'From date'], ['date-to', 'To date']]) {
+      const box = document.getElementById(id);
+      if (!box) continue;
+      named(box.querySelector('input.time'), which + ' (YYYY-MM-DD)');
+      named(box.querySelector('button.calendar'), which + ': pick from a calendar');
+    }
+    named(document.querySelector('#settings .toggle-button'), 'Settings');
+    document.querySelectorAll('.upload-container[aria-label]').forEach((el) => el.removeAttribute('aria-label'));
+    document.querySelectorAll('#chat .examples[role="list"]').forEach((el) => el.removeAttribute('role'));
+  };
+  let pending = false;
+  new MutationObserver(() => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => { pending = false; fixNames(); });
+  }).observe(document.body, {childList: true, subtree: true});
+  fixNames();
 }
