@@ -42,12 +42,13 @@ def _api(attack_server: AttackServer, question: str) -> dict[str, Any]:
     return dict(response.json()["data"][0])
 
 
-def test_the_examples_still_fill_the_question(page: Any) -> None:
-    """They run through /gradio_api/run/<name>, which now takes unqueued events only."""
+def test_the_examples_still_ask(page: Any) -> None:
+    """An example asks at once, through the queue like a typed question."""
     from askfront.web.app import EXAMPLES
 
     page.get_by_text(EXAMPLES[1], exact=True).first.click()
-    sync_api.expect(page.locator("#question textarea")).to_have_value(EXAMPLES[1])
+    page.locator("#chat button.af-copy").first.wait_for()
+    sync_api.expect(page.locator("#chat .message-content").first).to_have_text(EXAMPLES[1])
 
 
 # == 7. A file name in a toast is text =======================================================

@@ -134,7 +134,9 @@ def render_document(text: str, title: str | None, when: str | None, citation: Ci
         body = e(text)
     else:
         body = f'{e(text[:start])}<mark id="cite-mark">{e(text[start:end])}</mark>{e(text[end:])}'
-    return f'{head}<div class="af-doc-text">{body}</div>'
+    # Focusable, so the keyboard can scroll the article as the mouse does.
+    box = '<div class="af-doc-text" tabindex="0" role="region" aria-label="Article text">'
+    return f"{head}{box}{body}</div>"
 
 
 def report_rows(report: IndexReport) -> list[list[Any]]:
