@@ -49,6 +49,7 @@ def test_desktop_citation_opens_beside_the_chat_and_only_the_viewer_scrolls(
     chromium: Any, server: Any
 ) -> None:
     with _page(chromium, server, DESKTOP) as page:
+        sync_api.expect(page.locator("#corpus-line")).to_contain_text("1 article")
         shot(page, "after-desktop-empty.png")
         reply = ask_in_chat(page, NEPAL, 0)
         page.mouse.move(0, 0)
@@ -72,6 +73,7 @@ def test_desktop_citation_opens_beside_the_chat_and_only_the_viewer_scrolls(
 
 def test_phone_citation_opens_a_bottom_sheet_with_a_way_back(chromium: Any, server: Any) -> None:
     with _page(chromium, server, PHONE) as page:
+        sync_api.expect(page.locator("#corpus-line")).to_contain_text("1 article")
         shot(page, "after-phone-empty.png")
         reply = ask_in_chat(page, NEPAL, 0)
         sheet = page.locator("#side-panel")

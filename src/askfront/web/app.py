@@ -200,9 +200,13 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
                 [chatbot, state, sources_panel, viewer, question, stored, export],
                 **private,
             )
-        app.load(chat.restore, [stored], [chatbot, state, sources_panel], **private).then(
-            chat.export, [state], [export], **private
-        )
+        app.load(
+            chat.restore,
+            [stored],
+            [chatbot, state, sources_panel],
+            show_progress="hidden",  # no spinner on an empty chat
+            **private,
+        ).then(chat.export, [state], [export], **private)
 
         def on_like(session: ChatState, evt: gr.LikeData) -> None:
             chat.rate(session, evt.index, evt.liked)
