@@ -1,0 +1,26 @@
+"""The web chat's warm start: before the server says it is running, it has answered once
+(benchmarks/web_first_answer.py measures what that saves)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("gradio")
+
+from askfront.web.serve import WARM_UP_QUESTION, _warm_up
+from conftest import FakeAssistant
+
+
+def test_warm_up_answers_one_searching_question(fake_assistant: FakeAssistant) -> None:
+    fake_assistant.retriever = lambda: None  # type: ignore[method-assign,assignment,return-value]
+    _warm_up(fake_assistant)
+    assert [c["question"] for c in fake_assistant.calls] == [WARM_UP_QUESTION]
+    assert fake_assistant.calls[0]["mode"] == "extractive"  # never a slow or paid LLM call
+
+
+def test_warm_up_without_an_index_only_warns(
+    fake_assistant: FakeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    _warm_up(fake_assistant)  # no index built: the server still starts
+    assert "No index in" in caplog.text and "Build it in the Corpus tab" in caplog.text
+    assert fake_assistant.calls == []
