@@ -45,10 +45,11 @@ $(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
 	@$(PIP_CHECK)
 	touch $@
 
-$(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
+$(VENV)/.installed-test: requirements-test.txt tests/axe/package-lock.json $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-test.txt
 	@$(PIP_CHECK)
 	$(BIN)/pip install --quiet --no-deps $(SMOLLM)
+	cd tests/axe && npm ci --no-audit --no-fund  # axe-core for the accessibility scan
 	touch $@
 
 install: $(VENV)/.installed

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,10 +25,12 @@ WAIT_MS = 600_000  # a ceiling against hangs, far above any wait on a loaded mac
 
 
 @contextmanager
-def open_page(chromium: Any, url: str) -> Iterator[Any]:
+def open_page(chromium: Any, url: str, **context_options: Any) -> Iterator[Any]:
     """A fresh browser session on `url`, once the question box is there. Every URL the page
-    requests is in `page.requested`; any JavaScript error fails the test at the end."""
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    requests is in `page.requested`; any JavaScript error fails the test at the end.
+    `context_options` go to Playwright's new_context (a phone's viewport, permissions)."""
+    options = {"viewport": {"width": 1400, "height": 1000}, **context_options}
+    context = chromium.new_context(**options)
     pg = context.new_page()
     requested: list[str] = []
     errors: list[str] = []
@@ -46,6 +50,35 @@ def ask_in_chat(page: Any, question: str, answer_id: int) -> Any:
     box = page.locator("#question textarea")
     box.fill(question)
     box.press("Enter")
-    # The sources panel is filled once the answer is final.
-    page.locator(f'#sources-panel a[href^="#cite-{answer_id}-"]').first.wait_for()
+    # A final answer (cited or refused) ends with its Copy button; answer ids count from 0
+    # in a chat, as the buttons do.
+    page.locator("#chat button.af-copy").nth(answer_id).wait_for()
     return page.locator("#chat .message-content").last
+
+
+@contextmanager
+def served_default_corpus(root: Path, embeddings: Any) -> Iterator[Any]:
+    """`python app.py` over a fresh index of the default article in `root`, its feedback
+    file at root/feedback.jsonl; yields the netutil.AppProcess."""
+    from askfront.assistant import index_spec
+    from askfront.core.config import Settings
+    from askfront.indexing.sync import sync
+    from netutil import serve_app
+    from paths import DEFAULT_ARTICLE
+
+    corpus = root / "corpus"
+    corpus.mkdir()
+    shutil.copy(DEFAULT_ARTICLE, corpus / DEFAULT_ARTICLE.name)
+    settings = Settings(corpus_dir=corpus, index_dir=root / "index")
+    sync(index_spec(settings), embeddings=embeddings)
+    extra = {"ASKFRONT_FEEDBACK_FILE": str(root / "feedback.jsonl")}
+    with serve_app(settings, root, extra) as app:
+        yield app
+
+
+def shot(page: Any, name: str) -> None:
+    """A screenshot in artifacts/ (gitignored except before-*/after-*), for a human."""
+    from paths import REPO
+
+    (REPO / "artifacts").mkdir(exist_ok=True)
+    page.screenshot(path=str(REPO / "artifacts" / name))

@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     # once saved to the corpus; ones never saved after upload_cache_seconds).
     max_upload_total_mb: float = Field(100.0, gt=0)
     upload_cache_seconds: int = Field(600, ge=1)
+    # The web chat's thumbs up/down, one JSON line each (a test set for `askfront eval`);
+    # None: feedback.jsonl in index_dir.
+    feedback_file: Path | None = None
     # Host names the web chat answers to besides the one it is bound to (comma-separated;
     # "*.example.org" for subdomains, "*" for any). Any other Host header is refused, so a
     # DNS-rebinding page cannot reach the chat.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from pathlib import Path
 
 from askfront.core.errors import DocumentError
@@ -13,6 +14,25 @@ from askfront.corpus.base import Parsed, clean, has_visible_text, parse_date, sh
 logger = logging.getLogger(__name__)
 
 _PAGE_SEPARATOR = "\n\n"
+# Titles that name the tool or the blank page a PDF was printed from, not the article:
+# a browser's "about:blank" or URL, "Untitled", "Microsoft Word - draft.docx", a file name.
+_JUNK_TITLE = re.compile(
+    r"(?i)^(about:blank|untitled( document)?|document\d*|microsoft (word|powerpoint|excel) - .*"
+    r"|https?://\S*|[^ ]+\.(pdf|docx?|odt|rtf|html?|txt))$"
+)
+_HEADING_CHARS = 150  # a first line longer than this is a paragraph, not a heading
+
+
+def _title(meta_title: str | None, text: str) -> str | None:
+    """The PDF's own title, unless it is junk; then the first line, if it reads as a
+    heading; else None (the file name is used, as without a title)."""
+    if not meta_title or not _JUNK_TITLE.match(meta_title.strip()):
+        return meta_title
+    for line in text.splitlines():
+        line = " ".join(line.split())
+        if line:
+            return line if len(line) <= _HEADING_CHARS and not _JUNK_TITLE.match(line) else None
+    return None
 
 
 def load_pdf(data: bytes, path: Path) -> Parsed:
@@ -65,7 +85,7 @@ def load_pdf(data: bytes, path: Path) -> Parsed:
     try:
         info = reader.metadata
         if info is not None:
-            parsed.title = tidy(info.title)
+            parsed.title = _title(tidy(info.title), text)
             parsed.author = tidy(info.author)
             parsed.date = parse_date(info.creation_date)
     except Exception as exc:  # a damaged info dictionary only costs us the metadata

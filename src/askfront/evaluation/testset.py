@@ -8,11 +8,16 @@ One question per line:
      "expects": "list" | "count" | "latest" | "first" (a question about the collection,
      scored by askfront.evaluation.collection), "expected_range": [start, end]}
 (everything after answers is optional; unknown keys are ignored).
+
+The web chat's feedback file (thumbs up/down, askfront.web.session) is such a file: a
+thumbs-up line carries its answer as gold; a thumbs-down line ("rating": "down") counts once
+someone writes the right "answers" into it, and is skipped until then.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +28,8 @@ from askfront.core.errors import ConfigError, QuestionError
 from askfront.core.history import validate_turns
 from askfront.core.types import Turn
 from askfront.evaluation.metrics import normalize_answer
+
+logger = logging.getLogger(__name__)
 
 
 class EvalItem(BaseModel):
@@ -96,6 +103,7 @@ def load_testset(path: Path | str) -> list[EvalItem]:
     items: list[EvalItem] = []
     problems: list[str] = []
     first_line: dict[str, int] = {}
+    unrated = 0  # thumbs-down feedback without a gold answer yet
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -106,6 +114,9 @@ def load_testset(path: Path | str) -> list[EvalItem]:
             continue
         if not isinstance(data, dict):
             problems.append(f"line {lineno}: expected a JSON object, got {type(data).__name__}")
+            continue
+        if data.get("rating") == "down" and "answers" not in data:
+            unrated += 1
             continue
         try:
             item = EvalItem.model_validate(data)
@@ -121,6 +132,13 @@ def load_testset(path: Path | str) -> list[EvalItem]:
             continue
         first_line[item.id] = lineno
         items.append(item)
+    if unrated:
+        logger.warning(
+            "Skipped %d thumbs-down line(s) of %s: write the right answer into their "
+            '"answers" (or "answerable": false, "answers": []) to make them test cases.',
+            unrated,
+            path,
+        )
     if problems:
         shown = "\n  ".join(problems[:10])
         more = f"\n  ... and {len(problems) - 10} more" if len(problems) > 10 else ""

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import re
+import shutil
+import tempfile
+import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +24,10 @@ from askfront.core.errors import AskfrontError, DocumentError, QuestionError
 from askfront.core.history import parse_history
 from askfront.core.options import AskOptions
 from askfront.core.protocols import AssistantAPI
-from askfront.core.types import Answer, Citation, Turn
+from askfront.core.types import Answer, Citation
 from askfront.corpus.files import safe_corpus_path
+from askfront.web.cards import export_markdown
+from askfront.web.filters import corpus_line, filter_chips, refusal_hint
 from askfront.web.render import (
     SOURCES_EMPTY,
     VIEWER_EMPTY,
@@ -34,6 +39,7 @@ from askfront.web.render import (
     report_rows,
     report_summary,
 )
+from askfront.web.session import ChatState, FeedbackLog, from_store, to_store
 from askfront.web.uploads import copy_into
 
 logger = logging.getLogger(__name__)
@@ -52,15 +58,6 @@ def ask_options(*values: Any) -> AskOptions:
         QuestionError: on a bad date or an empty date range.
     """
     return AskOptions.from_values(values)
-
-
-@dataclass
-class ChatState:
-    """One browser session: the turns sent as history, and each answer's citations."""
-
-    turns: list[Turn] = field(default_factory=list)
-    answers: dict[int, Answer] = field(default_factory=dict)
-    next_id: int = 0
 
 
 def _message(exc: Exception) -> str:
@@ -95,6 +92,8 @@ class WebChat:
         # wait on a model for seconds, so they run concurrency_limit at a time.
         slots = 1 if settings.llm == "extractive" else settings.concurrency_limit
         self.api_limiter = anyio.CapacityLimiter(slots)
+        self._exports = Path(tempfile.gettempdir()) / f"askfront-exports-{os.getpid()}"
+        self.feedback = FeedbackLog(settings.feedback_file or settings.index_dir / "feedback.jsonl")
 
     # chat
     def respond(
@@ -119,6 +118,8 @@ class WebChat:
         yield "", list(chat), state, gr.skip()
         final: Answer | None = None
         streamed = ""
+        asked = AskOptions()
+        asked_with = list(state.turns)
         try:
             asked = ask_options(*options)
             for event in self.assistant.ask_stream(question, list(state.turns), asked):
@@ -129,8 +130,7 @@ class WebChat:
                     chat[-1] = {"role": "assistant", "content": md_escape(streamed) + " ▌"}
                     yield "", list(chat), state, gr.skip()
         except Exception as exc:  # every failure becomes a chat message, never a traceback
-            text = _message(exc)
-            _warn(text)
+            text = _message(exc)  # once, in the chat (no toast as well)
             chat[-1] = {"role": "assistant", "content": f"⚠ {md_escape(text)}"}
             yield "", list(chat), state, gr.skip()
             return
@@ -142,6 +142,9 @@ class WebChat:
         answer_id = state.next_id
         state.next_id += 1
         state.answers[answer_id] = final
+        state.questions[answer_id] = question
+        state.asked_with[answer_id] = asked_with
+        state.message_ids[len(chat) - 1] = answer_id
         state.turns += [
             {"role": "user", "content": question},
             {"role": "assistant", "content": final.text},
@@ -149,11 +152,63 @@ class WebChat:
         # Only the latest turns are ever sent (the Assistant bounds them); keep no more.
         keep = self.settings.max_history_turns
         state.turns = state.turns[-keep:] if keep else []
-        chat[-1] = {"role": "assistant", "content": render_answer(final, answer_id)}
+        hint = refusal_hint(asked) if final.refused else None
+        chat[-1] = {"role": "assistant", "content": render_answer(final, answer_id, hint)}
         yield "", list(chat), state, render_sources(final, answer_id)
 
-    def new_chat(self) -> tuple[list[dict[str, Any]], ChatState, str, str, str]:
-        return [], ChatState(), SOURCES_EMPTY, VIEWER_EMPTY, ""
+    def new_chat(self) -> tuple[Any, ...]:
+        """An empty chat, state, panel, viewer and question box; the stored chat forgotten;
+        nothing to export."""
+        nothing = gr.update(value=None, interactive=False)
+        return [], ChatState(), SOURCES_EMPTY, VIEWER_EMPTY, "", None, nothing
+
+    def chips(self, *filters: Any) -> str:
+        """The active filters as chips (sources, date from, date to)."""
+        try:
+            return filter_chips(ask_options(None, None, None, *filters))
+        except QuestionError as exc:
+            return f'<p class="af-warn">⚠ {html.escape(str(exc))}</p>'
+
+    # the session across reloads, feedback and export
+    def restore(self, stored: Any) -> tuple[list[dict[str, Any]], ChatState, str]:
+        """The chat, state and sources panel from the browser's stored session."""
+        chat, state = from_store(stored)
+        latest = max(state.answers, default=None)
+        panel = render_sources(state.answers[latest], latest) if latest is not None else None
+        return chat, state, panel or SOURCES_EMPTY
+
+    def store(self, chat: list[dict[str, Any]] | None, state: ChatState | None) -> Any:
+        """What the browser keeps of this session (gr.BrowserState)."""
+        return to_store(list(chat or []), state or ChatState())
+
+    def rate(self, state: ChatState | None, index: Any, liked: Any) -> None:
+        """Save a thumbs up (liked True) or down on the chat message at `index`."""
+        index = index[0] if isinstance(index, (list, tuple)) else index
+        answer_id = (
+            (state.message_ids.get(int(index)) if state else None) if index is not None else None
+        )
+        if state is None or answer_id is None or liked is None:
+            return  # an un-rating, or a message without an answer (an error)
+        try:
+            self.feedback.record(state, answer_id, bool(liked))
+        except Exception as exc:
+            _warn(_message(exc))
+            return
+        gr.Info("Thanks: your feedback is saved.")
+
+    def export(self, state: ChatState | None) -> Any:
+        """The export button, holding the conversation as a Markdown file (or disabled)."""
+        if state is None or not state.answers:
+            return gr.update(value=None, interactive=False)
+        self._exports.mkdir(parents=True, exist_ok=True)
+        old = time.time() - self.settings.upload_cache_seconds
+        for stale in self._exports.glob("*/*.md"):  # Gradio serves its own cached copy
+            if stale.stat().st_mtime < old:
+                shutil.rmtree(stale.parent, ignore_errors=True)
+        folder = Path(tempfile.mkdtemp(dir=self._exports))
+        path = folder / "askfront-conversation.md"
+        path.write_text(export_markdown(state.exchanges()), encoding="utf-8")
+        return gr.update(value=str(path), interactive=True)
 
     def citation(self, state: ChatState | None, key: str) -> Citation:
         match = _KEY.match(key or "")
@@ -181,12 +236,8 @@ class WebChat:
             _warn(text)
             return f'<p class="af-warn">⚠ {html.escape(text)}</p>'
 
-    async def api_ask(
-        self, question: str, history_json: str = "[]", as_of: str = ""
-    ) -> dict[str, Any]:
-        """Answer `question` given earlier turns (JSON list of {"role","content"}), with
-        relative dates ("last week") read against `as_of` (YYYY-MM-DD; empty: the newest
-        article's date).
+    async def api_ask(self, question: str, history_json: str = "[]") -> dict[str, Any]:
+        """Answer `question` given earlier turns (JSON list of {"role","content"}).
 
         Returns the answer's JSON structure: answer, refused, citations, timings_ms, ...
         Input it cannot use (a question that is not text, bad or oversized history) gets a
@@ -195,12 +246,11 @@ class WebChat:
         try:
             # Before any work: a huge history_json is refused before it is even decoded.
             history = parse_history(history_json, max_chars=self.settings.max_history_chars)
-            options = AskOptions(as_of=as_of if isinstance(as_of, str) else None)
         except QuestionError as exc:
             return _refused(str(exc))
         try:
             answer = await anyio.to_thread.run_sync(
-                self.assistant.ask, question, history, options, limiter=self.api_limiter
+                self.assistant.ask, question, history, limiter=self.api_limiter
             )
             return answer.to_json()
         except Exception as exc:  # the message is for the client; the log keeps no traceback
@@ -243,9 +293,7 @@ class WebChat:
             lines.append(f"⚠ {md_escape(problem)}")
         return "\n\n".join(lines)
 
-    def rebuild(
-        self, progress: gr.Progress | None = None
-    ) -> tuple[list[list[Any]], str, list[list[Any]], Any, Any]:
+    def rebuild(self, progress: gr.Progress | None = None) -> tuple[Any, ...]:
         """Sync the index with corpus_dir. Returns the report table, its summary, the
         documents table and the refreshed document choices of the filter and delete lists."""
 
@@ -261,7 +309,7 @@ class WebChat:
             return [], f"⚠ {md_escape(text)}", *self.documents_view()
         return report_rows(result), report_summary(result), *self.documents_view()
 
-    def delete(self, path: str | None) -> tuple[list[list[Any]], str, list[list[Any]], Any, Any]:
+    def delete(self, path: str | None) -> tuple[Any, ...]:
         if not path:
             return gr.skip(), "Pick a document to delete.", *self.documents_view()
         try:
@@ -273,8 +321,9 @@ class WebChat:
         summary = f"Deleted {md_escape(path)}. " + report_summary(result)
         return report_rows(result), summary, *self.documents_view()
 
-    def documents_view(self) -> tuple[list[list[Any]], Any, Any]:
-        """The documents table and the document choices for the filter and delete lists."""
+    def documents_view(self) -> tuple[list[list[Any]], Any, Any, str]:
+        """The documents table, the document choices for the filter and delete lists, and
+        the corpus in one line."""
         try:
             records = self.assistant.documents()
         except Exception as exc:
@@ -285,4 +334,5 @@ class WebChat:
             document_rows(records),
             gr.update(choices=paths),
             gr.update(choices=paths, value=None),
+            corpus_line(records),
         )

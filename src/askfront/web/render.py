@@ -11,13 +11,14 @@ from typing import Any
 
 from askfront.core.types import Answer, Citation, DocumentRecord, IndexReport
 from askfront.grounding.markers import iter_markers
+from askfront.web.cards import cite_link, nice_date, plain_text, shorten, source_cards
 
 UNSUPPORTED = "⚠ unsupported by the cited passages"
 SOURCES_EMPTY = (
-    '<p class="af-empty">The citations of the latest answer appear here. '
-    "Click a [n] marker to read the passage in its article.</p>"
+    '<p class="af-empty">The sources of the latest answer appear here. '
+    "Click or tap a [n] to read the passage in its article.</p>"
 )
-VIEWER_EMPTY = '<p class="af-empty">Click a citation to read it in its article.</p>'
+VIEWER_EMPTY = '<p class="af-empty">Click a citation to read it, highlighted, in its article.</p>'
 REPORT_HEADERS = ["path", "status", "chunks", "reason"]
 DOCUMENT_HEADERS = ["path", "title", "date", "chunks", "status", "error"]
 # Markdown's specials, plus ":" and "@" and the "." of "www.": escaped, they keep bare URLs
@@ -33,17 +34,6 @@ def md_escape(text: str) -> str:
     """Text shown literally by the Chatbot's Markdown renderer (no HTML, no formatting)."""
     escaped = _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
     return _WWW_DOT.sub(r"\\.", escaped)
-
-
-def _label(title: str | None, source: str, when: str | None) -> str:
-    return f"*{md_escape(title or source)}* ({md_escape(when or 'undated')})"
-
-
-def _unique_sources(citations: Sequence[Citation]) -> list[Citation]:
-    seen: dict[str, Citation] = {}
-    for c in citations:
-        seen.setdefault(c.source, c)
-    return list(seen.values())
 
 
 def _mark_unsupported(answer: Answer) -> tuple[str, list[str]]:
@@ -77,65 +67,65 @@ def _mark_answering_phrases(text: str, answer: Answer) -> str:
     return text
 
 
-def render_answer(answer: Answer, answer_id: int) -> str:
-    """The chat message for a final answer: linked [n] markers, the answering phrase of a
-    quote in bold (the quote itself unchanged), sources line, notice."""
-    numbers = {c.n for c in answer.citations}
+def _linked_text(answer: Answer, answer_id: int) -> str:
+    """answer.text as Markdown, each valid [n] an HTML link naming its source."""
+    by_n = {c.n: c for c in answer.citations}
     text, missing = _mark_unsupported(answer)
     text = _mark_answering_phrases(text, answer)
     parts, pos = [], 0
     for start, end, cited in iter_markers(text):
         parts.append(md_escape(text[pos:start]))
-        if cited and all(n in numbers for n in cited):
-            parts.append("".join(f"[\\[{n}\\]](#cite-{answer_id}-c{n})" for n in cited))
+        if cited and all(n in by_n for n in cited):
+            parts.append("".join(cite_link(by_n[n], f"{answer_id}-c{n}") for n in cited))
         else:
             parts.append(md_escape(text[start:end]))
         pos = end
     parts.append(md_escape(text[pos:]))
     shown = "".join(parts).replace(_BOLD_ON, "**").replace(_BOLD_OFF, "**")
     lines = [shown.replace(_WARN_TOKEN, f" **{UNSUPPORTED}**")]
-    lines += [f"**{UNSUPPORTED}:** “{md_escape(s)}”" for s in missing]
+    return "\n\n".join(lines + [f"**{UNSUPPORTED}:** “{md_escape(s)}”" for s in missing])
+
+
+def render_answer(answer: Answer, answer_id: int, hint: str | None = None) -> str:
+    """The chat message for a final answer: the text with linked [n] markers, any notice or
+    `hint`, the source cards (or, for a refusal, the related passages), and a Copy button
+    with the plain text it copies. The HTML parts are single lines: a blank line would end
+    the Markdown renderer's HTML block."""
+    lines = [_linked_text(answer, answer_id)]
     if answer.notice and answer.notice != answer.text:
         lines.append(f"> ℹ {md_escape(answer.notice)}")
+    if hint:
+        lines.append(f'<p class="af-hint">{html.escape(hint)}</p>')
     if answer.citations:
-        labels = [_label(c.title, c.source, c.date) for c in _unique_sources(answer.citations)]
-        lines.append("**Sources:** " + " · ".join(labels))
-    if answer.refused and answer.related:
-        lines.append("**Related reading:**")
-        for c in answer.related:
-            quote = md_escape(_shorten(c.quote, 160))
-            link = f"[\\[{c.n}\\]](#cite-{answer_id}-r{c.n})"
-            lines.append(f"- {link} {_label(c.title, c.source, c.date)}: “{quote}”")
+        lines.append(source_cards(answer.citations, f"{answer_id}-c", 160))
+    elif answer.refused and answer.related:
+        lines.append(
+            '<p class="af-cards-label">Related reading (not an answer)</p>'
+            + source_cards(answer.related, f"{answer_id}-r", 160)
+        )
+    plain = html.escape(plain_text(answer) + (f"\n\n{hint}" if hint else "")).replace("\n", "&#10;")
+    lines.append(
+        '<div class="af-actions"><button type="button" class="af-copy" '
+        f'title="Copy the answer and its sources as plain text">Copy answer</button>'
+        f'<span class="af-plain">{plain}</span></div>'
+    )
     return "\n\n".join(lines)
 
 
-def _shorten(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def render_sources(answer: Answer | None, answer_id: int) -> str:
-    """The sources panel (HTML): each citation's [n], title, date, path, score and quote."""
+    """The side panel's Sources tab (HTML): the latest answer's cards, with longer quotes."""
     if answer is None:
         return SOURCES_EMPTY
     if answer.citations:
-        kind, heading, items = "c", "Citations", answer.citations
-    elif answer.related:
-        kind, heading, items = "r", "Related passages (not an answer)", answer.related
-    else:
-        return SOURCES_EMPTY
-    rows = []
-    for c in items:
-        e = html.escape
-        page = f" · page {c.page}" if c.page is not None else ""
-        rows.append(
-            f'<li><a class="af-cite" href="#cite-{answer_id}-{kind}{c.n}">[{c.n}]</a>'
-            f"<strong>{e(c.title or c.source)}</strong> "
-            f'<span class="af-meta">{e(c.date or "undated")} · <code>{e(c.source)}</code>'
-            f"{page} · score {c.score:.3f}</span>"
-            f'<div class="af-quote">“{e(_shorten(c.quote, 240))}”</div></li>'
+        cards = source_cards(answer.citations, f"{answer_id}-c", 600)
+        label = '<p class="af-cards-label">Sources of the latest answer</p>'
+        return label + cards + render_articles(answer)
+    if answer.related:  # listed once, under the answer
+        return (
+            '<p class="af-empty">No citations: the articles do not answer this. '
+            "The closest passages are listed under the answer.</p>"
         )
-    return f"<h4>{heading}</h4><ol>{''.join(rows)}</ol>{render_articles(answer)}"
+    return SOURCES_EMPTY
 
 
 def render_articles(answer: Answer) -> str:
@@ -145,9 +135,9 @@ def render_articles(answer: Answer) -> str:
         return ""
     e = html.escape
     rows = "".join(
-        f"<tr><td>{e(str(a.get('date') or 'undated'))}</td><td>{e(str(a.get('title') or ''))}"
+        f"<tr><td>{e(nice_date(a.get('date')))}</td><td>{e(str(a.get('title') or ''))}"
         f"</td><td><code>{e(str(a.get('source') or ''))}</code></td>"
-        f"<td>{e(_shorten(str(a.get('first_mention') or ''), 160))}</td></tr>"
+        f"<td>{e(shorten(str(a.get('first_mention') or ''), 160))}</td></tr>"
         for a in answer.articles
     )
     return (
@@ -176,14 +166,16 @@ def render_document(text: str, title: str | None, when: str | None, citation: Ci
             )
     head = (
         f'<div class="af-doc-head"><strong>{e(title or citation.source)}</strong> '
-        f"· {e(when or 'undated')} · <code>{e(citation.source)}</code> · "
-        f"citation [{citation.n}]</div>{note}"
+        f'<span class="af-meta">{e(nice_date(when))} · {e(citation.source)} · '
+        f"citation [{citation.n}]</span></div>{note}"
     )
     if start < 0:
         body = e(text)
     else:
         body = f'{e(text[:start])}<mark id="cite-mark">{e(text[start:end])}</mark>{e(text[end:])}'
-    return f'{head}<div class="af-doc-text">{body}</div>'
+    # Focusable, so the keyboard can scroll the article as the mouse does.
+    box = '<div class="af-doc-text" tabindex="0" role="region" aria-label="Article text">'
+    return f"{head}{box}{body}</div>"
 
 
 def report_rows(report: IndexReport) -> list[list[Any]]:
@@ -203,5 +195,6 @@ def report_summary(report: IndexReport) -> str:
 
 def document_rows(records: Sequence[DocumentRecord]) -> list[list[Any]]:
     return [
-        [r.path, r.title or "", r.date or "", r.chunks, r.status, r.error or ""] for r in records
+        [r.path, r.title or "", r.date or "undated", r.chunks, r.status, r.error or ""]
+        for r in records
     ]

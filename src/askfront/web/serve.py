@@ -9,11 +9,14 @@ and the API gate (Bearer token, body size) wrap the whole app, so every route pa
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
 import socket
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,9 +30,10 @@ from starlette.middleware import Middleware
 from askfront.assistant import Assistant
 from askfront.core.config import Settings
 from askfront.core.errors import AskfrontError, ConfigError
+from askfront.core.options import AskOptions
 from askfront.core.protocols import AssistantAPI
 from askfront.web.apigate import ApiGate, body_limit
-from askfront.web.app import APP_CSS, build_app
+from askfront.web.app import APP_CSS_PATH, asset, build_app
 from askfront.web.chat import WebChat
 from askfront.web.guard import HostPolicy, RequestGuard, UploadLimits, is_loopback
 from askfront.web.openai_api import OpenAIChat
@@ -82,14 +86,39 @@ def _held_upload_bytes(blocks: gr.Blocks) -> int:
     return total
 
 
+# Asked once before the server says it is ready: the first question of a fresh process
+# costs seconds (the embedding model, Chroma's first query, the second hop's first search);
+# a question that searches (a listing of the collection would not) pays them here.
+WARM_UP_QUESTION = "What did the report say about the cost of it?"
+
+
 def _warm_up(assistant: AssistantAPI) -> None:
-    """Load the embedding model and index before the first question arrives."""
+    """Load the embedding model and index, and answer once, before the first question."""
     try:
         assistant.retriever()
+        started = time.perf_counter()
+        assistant.ask(WARM_UP_QUESTION, options=AskOptions(mode="extractive"))
+        logger.info("Warmed up: a first answer in %.0f ms", (time.perf_counter() - started) * 1e3)
     except AskfrontError as exc:
         logger.warning("%s Build it in the Corpus tab or with `askfront index`.", exc)
     except Exception:
         logger.exception("Could not preload the index")
+
+
+def _warm_up_http(url: str | None) -> None:
+    """One answer through the server itself: Gradio's first API request costs ~1.5 s more
+    than the next (route and payload machinery set up on first use)."""
+    if not url:
+        return
+    body = json.dumps({"data": [WARM_UP_QUESTION, "[]"]}).encode()
+    request = urllib.request.Request(
+        url.rstrip("/") + "/gradio_api/run/ask", body, {"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            response.read()
+    except OSError as exc:  # behind auth, say: the warm-up is only an optimization
+        logger.info("HTTP warm-up skipped (%s)", exc)
 
 
 def _guard(settings: Settings, held_bytes: Any) -> Middleware:
@@ -118,7 +147,8 @@ def page_options(settings: Settings) -> dict[str, Any]:
         "ssr_mode": False,  # no Node.js server
         "show_error": False,  # users get messages, not tracebacks
         "footer_links": ["api"],
-        "css": APP_CSS,
+        "css_paths": [APP_CSS_PATH],
+        "js": asset("app.js"),
         # Offline by default: no Google Fonts request from the browser.
         "theme": gr.themes.Default(font=system_fonts, font_mono=mono_fonts),
     }
@@ -189,6 +219,17 @@ def _bind(settings: Settings) -> socket.socket:
     return sock
 
 
+def _announce(assistant: AssistantAPI, server: uvicorn.Server, url: str) -> None:
+    """Warm up (in process, then one answer over HTTP), then say the server is ready."""
+    _warm_up(assistant)
+    while not server.started and not server.should_exit:
+        time.sleep(0.05)
+    _warm_up_http(url)
+    print(f"* Running on local URL:  {url}  (Ctrl+C to stop)", flush=True)
+    print(f"* MCP server (streamable HTTP): {url}gradio_api/mcp/", flush=True)
+    print(f"* OpenAI-compatible API: {url}v1", flush=True)
+
+
 def _url(settings: Settings) -> str:
     host = settings.host.strip("[]")
     if host in ("", "0.0.0.0", "::"):
@@ -242,12 +283,11 @@ def serve(settings: Settings, *, assistant: AssistantAPI | None = None) -> None:
     assistant = assistant or Assistant(settings)
     app = build_server(assistant, settings)
     sock = _bind(settings)
-    threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()
-    url = _url(settings)
-    print(f"* Running on local URL:  {url}  (Ctrl+C to stop)", flush=True)
-    print(f"* MCP server (streamable HTTP): {url}gradio_api/mcp/", flush=True)
-    print(f"* OpenAI-compatible API: {url}v1", flush=True)
     server = _uvicorn(app)
+    # "Running" means ready: the first answer comes as fast as the next ones.
+    threading.Thread(
+        target=_announce, args=(assistant, server, _url(settings)), daemon=True
+    ).start()
     if threading.current_thread() is threading.main_thread():
         # uvicorn stops gracefully on SIGINT or SIGTERM (the lifespan's end runs Gradio's
         # delete_cache), then raises the signal again: by then there is nothing to do.

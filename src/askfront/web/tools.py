@@ -41,7 +41,7 @@ def register_tools(chat: WebChat) -> None:
     assistant = chat.assistant
     max_k = 50  # Settings.top_k's own bound
 
-    async def ask(question: str, history_json: str = "[]", as_of: str = "") -> dict[str, Any]:
+    async def ask(question: str, history_json: str = "[]") -> dict[str, Any]:
         """Answer a question about the indexed news articles, with every claim cited.
 
         Use this for a question a person would ask (a fact, an overview, a cause, a
@@ -53,12 +53,10 @@ def register_tools(chat: WebChat) -> None:
         Args:
             question: The question, in plain words (at most ASKFRONT_MAX_QUESTION_CHARS).
             history_json: Earlier turns (follow-ups): JSON [{"role", "content"}, ...], or "[]".
-            as_of: The day relative dates ("last week") are read against (YYYY-MM-DD);
-                empty for the newest article's date.
         Returns:
             The answer's JSON: answer, refused, citations, related, notice, mode, timings_ms.
         """
-        return await chat.api_ask(question, history_json, as_of)
+        return await chat.api_ask(question, history_json)
 
     async def search(
         query: str,

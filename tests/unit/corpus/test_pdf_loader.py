@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
@@ -120,3 +121,18 @@ def test_scanned_pdf_without_text_is_reported(tmp_path: Path) -> None:
 def test_corrupt_pdf_is_reported(tmp_path: Path) -> None:
     path = write(tmp_path, "bad.pdf", b"%PDF-1.7\nthis is not a pdf body at all\n")
     assert reason(path, tmp_path).startswith("corrupt PDF: ")
+
+
+@pytest.mark.parametrize(
+    "junk", ["about:blank", "Untitled", "Microsoft Word - draft3.docx", "https://example.org/a"]
+)
+def test_junk_pdf_titles_give_way_to_the_first_heading(tmp_path: Path, junk: str) -> None:
+    pages = ["Glass Turnips Win the Fair\nThe fair opened on Monday with glass turnips."]
+    doc = load_document(write(tmp_path, "fair.pdf", make_pdf(pages, title=junk)), tmp_path)
+    assert doc.title == "Glass Turnips Win the Fair"
+
+
+def test_a_junk_title_over_a_paragraph_gives_way_to_the_file_name(tmp_path: Path) -> None:
+    pages = ["A first line that runs on and on " * 8]  # a paragraph, not a heading
+    data = make_pdf(pages, title="about:blank")
+    assert load_document(write(tmp_path, "fair_news.pdf", data), tmp_path).title == "Fair news"

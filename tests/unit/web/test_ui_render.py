@@ -42,15 +42,30 @@ def test_render_answer_links_known_markers_and_names_sources() -> None:
         citations=[_citation(1), _citation(2, source="b.md", title=None, date=None)],
     )
     md = render_answer(answer, 4)
-    assert "[\\[1\\]](#cite-4-c1)" in md
-    assert "[\\[2\\]](#cite-4-c2)" in md
+    # Each [n] names its source for screen readers and previews its passage on hover.
+    assert '<a class="af-n" href="#cite-4-c1" title="Hello">[1]' in md
+    assert '<span class="af-sr">, source: A title</span>' in md
+    assert 'href="#cite-4-c2"' in md and '<span class="af-sr">, source: b.md</span>' in md
     assert "#cite-4-c9" not in md and "\\[9\\]" in md
-    assert "**Sources:** *A title* (2024\\-02\\-28) · *b.md* (undated)" in md
+    # Cards: title, date as words, file; "undated" without a date; no raw scores.
+    assert "28 Feb 2024" in md and "undated" in md and "0.5" not in md
 
 
 def test_render_answer_lists_each_source_once() -> None:
     answer = Answer(text="x [1] y [2]", citations=[_citation(1), _citation(2)])
-    assert render_answer(answer, 0).count("*A title*") == 1
+    md = render_answer(answer, 0)
+    assert md.count('<li class="af-card">') == 1 and md.count(">A title</strong>") == 1
+    assert 'href="#cite-0-c1"' in md and 'href="#cite-0-c2"' in md
+
+
+def test_render_answer_carries_its_plain_text_for_copy() -> None:
+    answer = Answer(text="Cost is $2,000 [1].", citations=[_citation(1, quote="It costs $2,000.")])
+    md = render_answer(answer, 0)
+    plain = md.split('<span class="af-plain">', 1)[1].split("</span>", 1)[0]
+    assert "\n" not in plain  # one line: a blank line would end the HTML block
+    assert plain.replace("&#10;", "\n") == (
+        "Cost is $2,000 [1].\n\nSources:\n[1] A title (28 Feb 2024), a.md: “It costs $2,000.”"
+    )
 
 
 def test_render_answer_flags_unsupported_sentences_and_shows_notice() -> None:
@@ -74,16 +89,17 @@ def test_render_answer_flags_unsupported_sentences_and_shows_notice() -> None:
     assert "The LLM timed out" in md
 
 
-def test_render_refusal_lists_related_reading_as_links() -> None:
+def test_render_refusal_lists_related_reading_once() -> None:
     answer = Answer(
         text="The articles don't say.", refused=True, related=[_citation(1), _citation(2)]
     )
-    md = render_answer(answer, 3)
+    md = render_answer(answer, 3, hint="A filter is on (from 1 Jan 2025).")
     assert md.startswith("The articles don't say.")
-    assert "**Related reading:**" in md
-    assert "(#cite-3-r1)" in md and "(#cite-3-r2)" in md
-    panel = render_sources(answer, 3)
-    assert "Related passages" in panel and 'href="#cite-3-r2"' in panel
+    assert "Related reading (not an answer)" in md
+    assert 'href="#cite-3-r1"' in md and 'href="#cite-3-r2"' in md
+    assert "A filter is on (from 1 Jan 2025)." in md
+    panel = render_sources(answer, 3)  # not listed a second time
+    assert "cite-3-r" not in panel and "listed under the answer" in panel
 
 
 def test_render_sources_escapes_and_shows_every_field() -> None:
@@ -92,7 +108,8 @@ def test_render_sources_escapes_and_shows_every_field() -> None:
     assert 'href="#cite-2-c1"' in panel
     assert "&lt;b&gt;Bold&lt;/b&gt; &amp; co" in panel and "<b>Bold" not in panel
     assert "x/&lt;y&gt;.md" in panel
-    assert "2024-02-28" in panel and "0.812" in panel and "page 3" in panel
+    assert "28 Feb 2024" in panel and "p. 3" in panel
+    assert "0.81" not in panel and "score" not in panel
     assert render_sources(None, 0) == SOURCES_EMPTY
 
 
