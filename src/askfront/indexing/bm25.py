@@ -7,15 +7,27 @@ import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import bm25s
 import numpy as np
 
 from askfront.core.text import content_terms
 
+if TYPE_CHECKING:
+    import bm25s
+
 logger = logging.getLogger(__name__)
-# bm25s sets its own logger to DEBUG when imported, which prints build chatter to users.
-logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
+def _bm25s() -> ModuleType:
+    """bm25s, imported on first use: it pulls in scipy.sparse (~0.3 s of a cold start),
+    which a process that never searches keywords (`ask --help`, a no-op index) skips."""
+    import bm25s
+
+    # bm25s sets its own logger to DEBUG when imported, which prints build chatter to users.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
 
 
 # The lexical tokenizer every stage shares (askfront.core.text.content_terms), so BM25
@@ -70,7 +82,7 @@ def build(
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    retriever = bm25s.BM25()
+    retriever = _bm25s().BM25()
     if texts:
         retriever.index([content_terms(t) for t in texts], show_progress=False)
         retriever.save(str(folder))
@@ -96,10 +108,10 @@ def load(folder: Path) -> KeywordIndex:
             "rebuild it (keyword matches are unreliable until then).",
             folder,
         )
-    if meta["ids"]:
-        retriever = bm25s.BM25.load(str(folder), mmap=False)
-    else:
-        retriever = bm25s.BM25()
+    bm25s = _bm25s()
+    # Memory-mapped score arrays: nothing is read until a query touches its terms' postings
+    # (the files are never rewritten in place: a new generation goes to a new folder).
+    retriever = bm25s.BM25.load(str(folder), mmap=True) if meta["ids"] else bm25s.BM25()
     return KeywordIndex(
         retriever=retriever,
         ids=meta["ids"],
