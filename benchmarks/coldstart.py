@@ -68,10 +68,12 @@ def loadavg() -> float:
 class Cli:
     """Runs `python -m askfront.cli ARGS` as a fresh, isolated child process."""
 
-    def __init__(self, work: Path) -> None:
+    def __init__(self, work: Path, src: Path | None = None) -> None:
         self.cwd = work / "cwd"
         self.cwd.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("ASKFRONT_")}
+        if src is not None:  # another checkout's askfront (say, a baseline) wins
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")]))
         self.env = {**env, **CHILD_ENV}
 
     def run(self, args: list[str], *, python_flags: tuple[str, ...] = ()) -> Json:
@@ -242,12 +244,18 @@ def add_one(cli: Cli, work: Path, dataset: Path, runs: int) -> Json:
     return out
 
 
+def _commit(src: Path) -> str:
+    proc = subprocess.run(["git", "-C", str(src), "describe", "--always", "--dirty"],
+                          capture_output=True, text=True)  # fmt: skip
+    return proc.stdout.strip() or str(src)
+
+
 # -- report --------------------------------------------------------------------------------
 def markdown(results: Json) -> str:
     n = results["runs"]
     lines = [
         f"Whole processes, median of {n} runs (min–max), peak RSS, 1-min load average "
-        f"(median over the runs); {results['machine']}.",
+        f"(median over the runs); {results['machine']}, askfront at {results['commit']}.",
         "",
         "| command | wall time | peak RSS | load avg | target | met |",
         "|---|---|---|---|---|---|",
@@ -294,6 +302,7 @@ def main() -> int:
     ap.add_argument("--skip", nargs="*", default=[], choices=["synthetic", "add", "stages"])
     ap.add_argument("--work", type=Path, help="working folder (default: a temporary one)")
     ap.add_argument("--out", type=Path, help="also write everything measured as JSON here")
+    ap.add_argument("--src", type=Path, help="measure the askfront in this src/ folder instead")
     ap.add_argument("--stages", nargs=2, metavar=("INDEX", "QUESTION"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.stages:
@@ -301,9 +310,10 @@ def main() -> int:
         return 0
     work = args.work or Path(tempfile.mkdtemp(prefix="askfront-coldstart-"))
     work.mkdir(parents=True, exist_ok=True)
-    cli = Cli(work)
+    cli = Cli(work, args.src)
     say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
     results: Json = {"runs": args.runs, "whole": {}, "machine": f"{os.cpu_count()} cores"}
+    results["commit"] = _commit(args.src or REPO / "src")
     say(f"Working in {work}. Building the default index from corpus/ ...")
     default = build_default(cli, work)
     q = ["ask", QUESTION, "--index", str(default), "--json"]
