@@ -142,3 +142,31 @@ def test_bm25_is_memory_mapped_and_scores_as_loaded(collection_build) -> None:  
         np.testing.assert_array_equal(
             index.retriever.get_scores_from_ids(ids), in_memory.get_scores_from_ids(ids)
         )
+
+
+def test_bm25_rebuild_reuses_saved_terms_and_scores_the_same(
+    collection_build,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """Adding an article stems only its own chunks; the rebuilt index is the same."""
+    ids, texts, sources, _ = collection_build.docstore.all_chunk_texts()
+    dates = [0] * len(ids)
+    bm25.build(tmp_path / "fresh", ids, texts, sources, dates)
+    calls: list[str] = []
+    real = bm25.content_terms
+    monkeypatch.setattr(bm25, "content_terms", lambda t: calls.append(t) or real(t))
+    new_text = "A brand new article about tulip growers in Nepal."
+    bm25.build(tmp_path / "next", [*ids, "new"], [*texts, new_text], [*sources, "new.md"],
+               [*dates, 0], previous=tmp_path / "fresh")  # fmt: skip
+    assert calls == [new_text]
+    monkeypatch.undo()
+    bm25.build(tmp_path / "scratch", [*ids, "new"], [*texts, new_text], [*sources, "new.md"],
+               [*dates, 0])  # fmt: skip
+    for name in ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy"):
+        np.testing.assert_array_equal(
+            np.load(tmp_path / "next" / name), np.load(tmp_path / "scratch" / name)
+        )
+    assert (tmp_path / "next" / "vocab.index.json").read_text() == (
+        tmp_path / "scratch" / "vocab.index.json"
+    ).read_text()

@@ -326,7 +326,7 @@ def _build_bm25(build: Build, report: Progress) -> None:
     generation = int(build.state().get("generation", 0)) + 1
     ids, texts, sources, dates = store.all_chunk_texts()
     folder = build.dir / f"bm25-{generation}"
-    bm25.build(folder, ids, texts, sources, [date_int(d) for d in dates])
+    bm25.build(folder, ids, texts, sources, [date_int(d) for d in dates], build.bm25_dir())
     build.write_state(
         generation=generation, bm25=folder.name, docstore_version=version, pending=False,
         updated_at=time.time(),
