@@ -24,6 +24,8 @@ from askfront.indexing.sync import sync
 from askfront.retrieval.base import SearchOptions
 from askfront.retrieval.hybrid import Retriever
 
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
 REPO = Path(__file__).resolve().parent.parent
 QUESTION = "How many foreigners serve in Ukraine's international legion?"
 HEAVY = ["chromadb", "torch", "sentence_transformers", "langchain_classic", "sqlalchemy",
