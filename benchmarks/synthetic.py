@@ -201,7 +201,7 @@ def build_askfront_index(
     t = time.perf_counter()
     row = {c.id: i for i, c in enumerate(chunks)}
     for doc, doc_chunks in corpus.documents:
-        # With the vectors, as the indexer stores them (askfront.indexing.sync._Recorder).
+        # With the vectors, as the indexer stores them (askfront.indexing.recorder.Recorder).
         build.docstore.put_document(doc, doc_chunks, {c.id: vectors[row[c.id]] for c in doc_chunks})
     timings["docstore_s"] = time.perf_counter() - t
 

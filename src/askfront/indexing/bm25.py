@@ -2,27 +2,41 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
 from collections.abc import Set
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import bm25s
 import numpy as np
 
 from askfront.core.text import content_terms
 
+if TYPE_CHECKING:
+    import bm25s
+
 logger = logging.getLogger(__name__)
-# bm25s sets its own logger to DEBUG when imported, which prints build chatter to users.
-logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
+def _bm25s() -> ModuleType:
+    """bm25s, imported on first use: it pulls in scipy.sparse (~0.3 s of a cold start),
+    which a process that never searches keywords (`ask --help`, a no-op index) skips."""
+    import bm25s
+
+    # bm25s sets its own logger to DEBUG when imported, which prints build chatter to users.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
 
 
 # The lexical tokenizer every stage shares (askfront.core.text.content_terms), so BM25
 # and the answerer match the same stems. Saved with the index: one built with another
 # tokenizer is stale, and the next sync rebuilds it.
 TOKENIZER = "askfront.content_terms/1"
+TERMS = "terms.json"  # text key -> the chunk's terms, for the next build (search never reads it)
 
 
 def filter_mask(
@@ -79,19 +93,50 @@ class KeywordIndex:
 
 
 def build(
-    folder: Path, ids: list[str], texts: list[str], sources: list[str], dates: list[int]
+    folder: Path,
+    ids: list[str],
+    texts: list[str],
+    sources: list[str],
+    dates: list[int],
+    previous: Path | None = None,
 ) -> None:
-    """Build and save an index to `folder` (replacing what is there)."""
+    """Build and save an index to `folder` (replacing what is there).
+
+    Chunk terms saved in `previous` (the generation this one replaces) are reused for
+    chunks whose text is unchanged: stemming every chunk again was most of the time it
+    takes to add one article (bm25s has no incremental add, so the index itself is rebuilt).
+    """
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    retriever = bm25s.BM25()
+    known = _saved_terms(previous) if previous is not None else {}
+    keys = [_text_key(t) for t in texts]
+    terms = [known.get(k) or content_terms(t) for k, t in zip(keys, texts, strict=True)]
+    retriever = _bm25s().BM25()
     if texts:
-        retriever.index([content_terms(t) for t in texts], show_progress=False)
+        retriever.index(terms, show_progress=False)
         retriever.save(str(folder))
+    saved = {"tokenizer": TOKENIZER, "terms": dict(zip(keys, terms, strict=True))}
+    (folder / TERMS).write_text(json.dumps(saved))
     (folder / "chunks.json").write_text(
         json.dumps({"ids": ids, "sources": sources, "dates": dates, "tokenizer": TOKENIZER})
     )
+
+
+def _text_key(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def _saved_terms(folder: Path) -> dict[str, list[str]]:
+    """The terms a build saved, if it used today's tokenizer; {} when there are none."""
+    try:
+        saved = json.loads((folder / TERMS).read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(saved, dict) or saved.get("tokenizer") != TOKENIZER:
+        return {}
+    terms = saved.get("terms")
+    return terms if isinstance(terms, dict) else {}
 
 
 def is_current(folder: Path) -> bool:
@@ -111,10 +156,10 @@ def load(folder: Path) -> KeywordIndex:
             "rebuild it (keyword matches are unreliable until then).",
             folder,
         )
-    if meta["ids"]:
-        retriever = bm25s.BM25.load(str(folder), mmap=False)
-    else:
-        retriever = bm25s.BM25()
+    bm25s = _bm25s()
+    # Memory-mapped score arrays: nothing is read until a query touches its terms' postings
+    # (the files are never rewritten in place: a new generation goes to a new folder).
+    retriever = bm25s.BM25.load(str(folder), mmap=True) if meta["ids"] else bm25s.BM25()
     return KeywordIndex(
         retriever=retriever,
         ids=meta["ids"],

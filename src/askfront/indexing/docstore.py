@@ -231,6 +231,12 @@ class DocStore:
         cur = self._conn.execute("SELECT id FROM chunks WHERE source = ?", (source,))
         return [r[0] for r in cur.fetchall()]
 
+    def counts(self) -> tuple[int, int]:
+        """(chunks, chunks with a stored vector copy), without reading either."""
+        chunks = self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        vectors = self._conn.execute("SELECT COUNT(*) FROM chunk_vectors").fetchone()[0]
+        return int(chunks), int(vectors)
+
     def chunk_sources(self) -> dict[str, str]:
         """chunk id -> source, for every chunk (what the other stores must hold)."""
         return dict(self._conn.execute("SELECT id, source FROM chunks").fetchall())

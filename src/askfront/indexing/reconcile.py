@@ -149,7 +149,8 @@ def _reembed(
     """Embed the given files' chunks again from the docstore; returns how many were."""
     from langchain_core.indexing import index
 
-    from askfront.indexing.sync import _chunk_key, _Recorder
+    from askfront.indexing.recorder import Recorder
+    from askfront.indexing.sync import _chunk_key
 
     store = build.docstore
     dates = {path: date for path, (_, date) in store.doc_meta(sources).items()}
@@ -158,7 +159,7 @@ def _reembed(
         for source in sorted(sources)
         for chunk in store.chunks(store.chunk_ids(source)).values()
     ]
-    recorder = _Recorder(embeddings)
+    recorder = Recorder(embeddings)
     result = index(
         docs, records, build.vectorstore(recorder), cleanup="scoped_full",
         source_id_key="source", batch_size=256, key_encoder=_chunk_key,

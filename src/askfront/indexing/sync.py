@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from langchain_core.embeddings import Embeddings
-
 from askfront.core.errors import AskfrontError, IndexLockedError
 from askfront.core.types import Chunk, Document, FileReport, IndexReport, Progress
 from askfront.corpus.files import corpus_file_problem, display_name, iter_corpus
@@ -38,6 +36,8 @@ from askfront.indexing.store import MANIFEST, Build, StoreSpec, activate, date_i
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document as LCDocumentType
+    from langchain_core.embeddings import Embeddings
+    from langchain_core.indexing import RecordManager
 
 logger = logging.getLogger(__name__)
 
@@ -130,9 +130,6 @@ _FRESH_CHROMA_NEEDED: set[Path] = set()
 def _sync_locked(
     spec: IndexSpec, *, full: bool, progress: Progress | None, embeddings: Embeddings | None
 ) -> IndexReport:
-    from langchain_classic.indexes import SQLRecordManager
-    from langchain_core.indexing import index
-
     started = time.perf_counter()
     report = (lambda *a: None) if progress is None else progress
     key = build_key(spec)
@@ -160,14 +157,19 @@ def _sync_locked(
     if todo or deleted or interrupted:
         build.write_state(pending=True)  # cleared by the state write that ends this sync
 
-    tokenizer = get_tokenizer(spec.embedding)
     embedded = 0
-    records = SQLRecordManager(build.name, db_url=build.record_manager_url())
-    if todo or deleted or interrupted:
-        records.create_schema()
+    # The indexing API (langchain_classic, SQLAlchemy: most of a no-op sync's time) is
+    # imported only when there is something to write.
+    records = _record_manager(build) if todo or deleted or interrupted else None
     if todo:
+        from langchain_core.indexing import index
+
+        assert records is not None
+        tokenizer = get_tokenizer(spec.embedding)
         embeddings = embeddings or get_embeddings(spec.embedding)
-        recorder = _Recorder(embeddings)
+        from askfront.indexing.recorder import Recorder
+
+        recorder = Recorder(embeddings)
         vectorstore = build.vectorstore(recorder)
         done = 0
         for start in range(0, len(todo), FILES_PER_BATCH):
@@ -227,6 +229,7 @@ def _sync_locked(
             report("Embedding files", done, len(todo))
 
     if deleted:
+        assert records is not None
         collection = build.collection()
         for rel in deleted:
             # The docstore's ids too: the record manager may have missed some in a crash.
@@ -240,6 +243,7 @@ def _sync_locked(
 
     fixes = []
     if interrupted:
+        assert records is not None
         report("Checking the stores agree", 0, 1)
         fix = reconcile.repair(build, records, lambda: embeddings or get_embeddings(spec.embedding))
         fixes += [fix.summary()] if fix else []
@@ -266,6 +270,14 @@ def _sync_locked(
         rebuild_reason=rebuild_reason,
         repaired=", ".join(fixes) or None,
     )
+
+
+def _record_manager(build: Build) -> RecordManager:
+    from langchain_classic.indexes import SQLRecordManager
+
+    records = SQLRecordManager(build.name, db_url=build.record_manager_url())
+    records.create_schema()
+    return records
 
 
 def _scan(
@@ -314,7 +326,7 @@ def _build_bm25(build: Build, report: Progress) -> None:
     generation = int(build.state().get("generation", 0)) + 1
     ids, texts, sources, dates = store.all_chunk_texts()
     folder = build.dir / f"bm25-{generation}"
-    bm25.build(folder, ids, texts, sources, [date_int(d) for d in dates])
+    bm25.build(folder, ids, texts, sources, [date_int(d) for d in dates], build.bm25_dir())
     build.write_state(
         generation=generation, bm25=folder.name, docstore_version=version, pending=False,
         updated_at=time.time(),
@@ -338,28 +350,6 @@ def _remove_orphan_builds(spec: IndexSpec, keep: str) -> None:
     for folder in builds.iterdir() if builds.is_dir() else []:
         if folder.name != keep and folder.is_dir():
             Build(spec.store, folder.name).destroy()
-
-
-class _Recorder(Embeddings):
-    """Passes embedding calls through, keeping the vectors of the current batch.
-
-    The docstore stores a copy of each chunk's vector, so search can score keyword-only
-    hits without asking Chroma. LangChain's index() embeds inside the vector store, so this
-    is where the vectors can be seen. Chunks index() skips (already embedded by a run that
-    crashed before its docstore write) get no copy; search falls back to Chroma for them.
-    """
-
-    def __init__(self, inner: Embeddings) -> None:
-        self.inner = inner
-        self.seen: dict[str, list[float]] = {}
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        vectors = self.inner.embed_documents(texts)
-        self.seen.update(zip(texts, vectors, strict=True))
-        return vectors
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.inner.embed_query(text)
 
 
 def remove_source(spec: IndexSpec, source: str) -> None:

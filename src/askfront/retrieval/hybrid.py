@@ -44,6 +44,7 @@ class Retriever:
         self.keyword = bm25.load(folder) if folder and folder.is_dir() else None
         self._collection: Any = None
         self._stored: StoredVectors | None = None  # Chroma's stand-in after it failed
+        self._copies: int | None = None  # chunks with a stored vector copy (see _small_build)
 
     @property
     def collection(self) -> Any:
@@ -75,13 +76,18 @@ class Retriever:
         t = time.perf_counter()
         notice = None
         chroma_ok = True
+        res: Any  # Chroma's query() result, or the same shape from the stored copies
         try:
-            res = self.collection.query(
-                query_embeddings=[qvec.tolist()],
-                n_results=n_candidates,
-                where=_where(sources, d_from, d_to),
-                include=["distances", "embeddings"] if options.mmr else ["distances"],
-            )
+            small = self._small_build(n_candidates)
+            if small is not None:
+                res = small.query(qvec, n_candidates, sources, d_from, d_to)
+            else:
+                res = self.collection.query(
+                    query_embeddings=[qvec.tolist()],
+                    n_results=n_candidates,
+                    where=_where(sources, d_from, d_to),
+                    include=["distances", "embeddings"] if options.mmr else ["distances"],
+                )
         except Exception as exc:
             self._collection = None
             chroma_ok = False
@@ -192,6 +198,25 @@ class Retriever:
                         dense_score=dense.get(cid), bm25_score=score, rank=len(passages) + 1)
             )  # fmt: skip
         return SearchResult(passages, {"bm25_ms": _ms(t)}, query_vector=query_vector)
+
+    def _small_build(self, n: int) -> StoredVectors | None:
+        """The stored vector copies, when the build has at most `n` chunks, all with a copy.
+
+        Chroma would return every chunk (that passes the filters) of such a build, so an
+        exact scan of the copies yields the same candidates, and a cold `askfront ask` on a
+        small folder never imports chromadb (0.8 s of its 1.5 s budget). Bigger builds keep
+        Chroma's HNSW: an exact scan would rank differently from it.
+        """
+        if self._copies is None:
+            chunks, copies = self.build.docstore.counts()
+            self._copies = copies if copies == chunks else 0  # builds from before the copies
+        if not 0 < self._copies <= n:
+            return None
+        if self._stored is None:
+            from askfront.retrieval.stored_vectors import StoredVectors
+
+            self._stored = StoredVectors(self.build.docstore)
+        return self._stored
 
     def _stored_vector_search(
         self, exc: Exception, qvec: np.ndarray, n: int, sources: set[str], d_from: int, d_to: int
