@@ -251,6 +251,15 @@ def test_replicas_follow_the_indexer_through_chroma_alone(tmp_path: Path) -> Non
             lambda ans: "festival.md" not in _sources(ans) and "Quenford" not in ans["answer"],
         )  # fmt: skip
 
+        # The cache is only a cache: deleted under a running replica, it is filled again.
+        shutil.rmtree(b.cache / "replica")
+        deadline = time.monotonic() + CEILING_S
+        while not (b.cache / "replica" / "manifest.json").exists():
+            assert time.monotonic() < deadline, b.log.read_text()[-3000:]
+            time.sleep(0.2)
+        _until([b], "Who opened the Kaltrop bridge?", lambda ans: "bridge.md" in _sources(ans))
+        assert _cached_paths(b.cache / "replica") == _cached_paths(tmp_path / "indexer")
+
         # The Chroma server goes down: both answer from their caches, and say so.
         chroma.stop()
         for r in both:

@@ -99,8 +99,11 @@ class Follower:
     def _follow(self, pointer: Pointer, *, wait: bool) -> None:
         """Switch to `pointer`'s build: the indexer's own folder when it holds that
         generation, else the replica cache, refreshed from Chroma."""
-        if (pointer, True) == (self._pointer, self._complete):
-            return
+        current = self._current
+        if (pointer, True) == (self._pointer, self._complete) and (
+            current is not None and current.state_path.is_file()
+        ):
+            return  # up to date, and the cache was not deleted under us
         local = Build(self.store, pointer.build)
         state = local.state()
         if state.get("generation") == pointer.generation and not state.get("pending"):
