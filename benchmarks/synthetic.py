@@ -163,7 +163,8 @@ def build_askfront_index(
     manager, which only incremental syncs read. Returns seconds per stage.
     """
     from askfront.assistant import index_spec, store_spec
-    from askfront.indexing import bm25
+    from askfront.indexing import bm25, replica
+    from askfront.indexing.reconcile import lc_document
     from askfront.indexing.store import Build, activate, date_int
     from askfront.indexing.sync import build_key
 
@@ -176,7 +177,7 @@ def build_askfront_index(
 
     t = time.perf_counter()
     chunks = list(corpus.chunks())
-    dates = {doc.path: date_int(doc.date) for doc, _ in corpus.documents}
+    doc_dates = {doc.path: doc.date for doc, _ in corpus.documents}
     collection = build.collection()
     batch = build.client.get_max_batch_size()
     for a, b in _batches(len(chunks), min(batch, 5000)):
@@ -185,16 +186,8 @@ def build_askfront_index(
             ids=[c.id for c in part],
             embeddings=vectors[a:b],
             documents=[c.text for c in part],
-            metadatas=[
-                {
-                    "source": c.source,
-                    "chunk_id": c.id,
-                    "date_int": dates[c.source],
-                    "start": c.start,
-                    "end": c.end,
-                }
-                for c in part
-            ],
+            # What the indexer writes (offsets, sentence spans, ...): a replica reads it.
+            metadatas=[lc_document(c, doc_dates[c.source]).metadata for c in part],
         )
     timings["chroma_s"] = time.perf_counter() - t
 
@@ -212,6 +205,10 @@ def build_askfront_index(
     build.write_state(generation=1, bm25=folder.name, updated_at=time.time())
     timings["bm25_s"] = time.perf_counter() - t
     activate(store_spec(settings), build)
+    if settings.chroma_mode == "server":  # replicas follow it from Chroma alone
+        t = time.perf_counter()
+        replica.publish(build)
+        timings["publish_s"] = time.perf_counter() - t
     build.close()
     return timings
 

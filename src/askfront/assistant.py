@@ -274,10 +274,8 @@ class Assistant:
     # -- documents and the index ----------------------------------------------------------
     def document(self, source: str) -> Document | None:
         """The normalized document (text that citation offsets point into), or None."""
-        from askfront.indexing.store import active_build
-
         try:
-            return active_build(self.index.store).docstore.document(source)
+            return self._search.build().docstore.document(source)
         except IndexNotFoundError:
             return None
 
@@ -306,10 +304,8 @@ class Assistant:
         return search.find(phrase, date_from=date_from, date_to=date_to)
 
     def documents(self) -> list[DocumentRecord]:
-        from askfront.indexing.store import active_build
-
         try:
-            rows = active_build(self.index.store).docstore.rows()
+            rows = self._search.build().docstore.rows()
         except IndexNotFoundError:
             return []
         return [

@@ -23,6 +23,7 @@ build's state.json do it instead:
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -85,16 +86,21 @@ def lc_document(chunk: Chunk, date: str | None) -> LCDocument:
     """A chunk as the LangChain Document the indexing API writes to Chroma."""
     from langchain_core.documents import Document as LCDocument
 
-    return LCDocument(
-        page_content=chunk.text,
-        metadata={
-            "source": chunk.source,
-            "chunk_id": chunk.id,
-            "date_int": date_int(date),
-            "start": chunk.start,
-            "end": chunk.end,
-        },
-    )
+    metadata: dict[str, Any] = {
+        "source": chunk.source,
+        "chunk_id": chunk.id,
+        "date_int": date_int(date),
+        "start": chunk.start,
+        "end": chunk.end,
+        # The rest of the chunk, so that a replica can rebuild its docstore from Chroma
+        # alone (askfront.indexing.replica).
+        "idx": chunk.index,
+        "sentences": json.dumps(chunk.sentences),
+        "n_tokens": chunk.n_tokens,
+    }
+    if chunk.page is not None:  # Chroma metadata holds no None
+        metadata["page"] = chunk.page
+    return LCDocument(page_content=chunk.text, metadata=metadata)
 
 
 def repair(build: Build, records: RecordManager, embeddings: Callable[[], Embeddings]) -> Repair:

@@ -164,6 +164,10 @@ class Build:
         self.close()
         try:
             self.client.delete_collection(self.name)
+            if self.store.chroma.mode == "server":
+                from askfront.indexing.replica import delete_published
+
+                delete_published(self.client, self.name)
         except Exception as exc:  # already gone, or server down: files still go
             logger.info("Could not delete collection %s: %s", self.name, exc)
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -20,7 +20,7 @@ from askfront.core.errors import AskfrontError, IndexLockedError
 from askfront.core.types import Chunk, Document, FileReport, IndexReport, Progress
 from askfront.corpus.files import corpus_file_problem, display_name, iter_corpus
 from askfront.corpus.loader import load_document_with_timeout
-from askfront.indexing import bm25, reconcile
+from askfront.indexing import bm25, reconcile, replica
 from askfront.indexing.chroma import reset_chroma_client
 from askfront.indexing.chunking import chunk_document
 from askfront.indexing.docstore import DocRow
@@ -59,12 +59,17 @@ class IndexSpec:
 
 def build_key(spec: IndexSpec) -> dict[str, object]:
     """What the vectors and chunks depend on: a change forces a full rebuild."""
-    return {
+    key: dict[str, object] = {
         "embedding": fingerprint(spec.embedding),
         "chunk_tokens": spec.chunk_tokens,
         "chunk_overlap_tokens": spec.chunk_overlap_tokens,
         "collection": spec.store.collection,
     }
+    if spec.store.chroma.mode == "server":
+        # Chunks carry what replicas need (askfront.indexing.replica): builds made before
+        # lack it, so they are rebuilt once.
+        key["layout"] = "replica-1"
+    return key
 
 
 def _new_build_name(spec: IndexSpec, key: dict[str, object]) -> str:
@@ -255,6 +260,8 @@ def _sync_locked(
         _build_bm25(build, report)
     if rebuild_reason:
         activate(spec.store, build)
+    if spec.store.chroma.mode == "server":
+        replica.publish(build)  # replicas follow it from Chroma alone
     _remove_orphan_builds(spec, keep=build.name)
 
     reports.sort(key=lambda r: r.path)

@@ -10,7 +10,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from askfront.indexing.store import MANIFEST, StoreSpec, active_build, read_json
+from askfront.core.errors import AskfrontError
+from askfront.indexing.follow import Follower
+from askfront.indexing.store import MANIFEST, Build, StoreSpec, active_build, read_json
 from askfront.retrieval.base import SearchOptions, SearchResult
 from askfront.retrieval.hybrid import Retriever
 
@@ -41,6 +43,17 @@ class ActiveRetriever:
         self._reranker_model = reranker_model
         self._current: Retriever | None = None
         self._lock = threading.Lock()
+        # Server mode: the build the indexer published in Chroma, not the local manifest.
+        self._follower = Follower(store) if store.chroma.mode == "server" else None
+
+    def build(self) -> Build:
+        """The active build (in server mode, the replica cache of the published one).
+
+        Raises:
+            IndexNotFoundError: if there is no index yet.
+            StoreUnavailableError: server mode: Chroma is unreachable and nothing is cached.
+        """
+        return self._follower.build() if self._follower else active_build(self.store)
 
     def current(self) -> Retriever:
         """The retriever for the active build.
@@ -48,7 +61,7 @@ class ActiveRetriever:
         Raises:
             IndexNotFoundError: if there is no index yet.
         """
-        build = active_build(self.store)
+        build = self.build()
         generation = build.state().get("generation")
         with self._lock:
             current = self._current
@@ -116,4 +129,9 @@ class ActiveRetriever:
 
     def _active_name(self) -> str | None:
         """The active build's name from manifest.json (None when there is no index)."""
+        if self._follower:
+            try:
+                return self._follower.build().name
+            except AskfrontError:
+                return None
         return (read_json(self.store.index_dir / MANIFEST) or {}).get("active")

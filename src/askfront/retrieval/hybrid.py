@@ -135,10 +135,8 @@ class Retriever:
         for cid, vec in self.build.docstore.vectors(missing).items():
             dense_sim[cid] = float(np.dot(vec, qvec))
         missing = [cid for cid in missing if cid not in dense_sim]
-        if missing and chroma_ok:  # a build made before the docstore kept vectors
-            got = self.collection.get(ids=missing, include=["embeddings"])
-            for cid, vec in zip(got["ids"], got["embeddings"], strict=True):
-                dense_sim[cid] = float(np.dot(np.asarray(vec, dtype=np.float32), qvec))
+        if missing and chroma_ok:  # a replica's cache, or a build older than the copies
+            dense_sim.update(self._chroma_scores(missing, qvec))
 
         passages = []
         for cid in pool:
@@ -187,6 +185,9 @@ class Retriever:
         if query_vector is not None:
             for cid, vec in self.build.docstore.vectors(ids).items():
                 dense[cid] = float(np.dot(vec, query_vector))
+            missing = [cid for cid in ids if cid not in dense and cid in chunks]
+            if missing and self.build.store.chroma.mode == "server":
+                dense.update(self._chroma_scores(missing, query_vector))
         passages: list[Passage] = []
         for rank, (cid, score) in enumerate(hits):
             chunk = chunks.get(cid)
@@ -217,6 +218,20 @@ class Retriever:
 
             self._stored = StoredVectors(self.build.docstore)
         return self._stored
+
+    def _chroma_scores(self, ids: list[str], qvec: np.ndarray) -> dict[str, float]:
+        """Dense scores of chunks whose vectors the docstore has no copy of, from Chroma;
+        none when Chroma fails (the passages then go without one)."""
+        try:
+            got = self.collection.get(ids=ids, include=["embeddings"])
+        except Exception as exc:
+            logger.warning("Could not read vectors from Chroma: %s", exc)
+            self._collection = None
+            return {}
+        return {
+            cid: float(np.dot(np.asarray(vec, dtype=np.float32), qvec))
+            for cid, vec in zip(got["ids"], got["embeddings"], strict=True)
+        }
 
     def _stored_vector_search(
         self, exc: Exception, qvec: np.ndarray, n: int, sources: set[str], d_from: int, d_to: int
