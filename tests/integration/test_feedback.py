@@ -15,6 +15,7 @@ import pytest
 gr = pytest.importorskip("gradio")
 
 from askfront.core.config import Settings  # noqa: E402
+from askfront.core.options import AskOptions  # noqa: E402
 from askfront.core.types import Answer, Citation  # noqa: E402
 from askfront.evaluation.testset import load_testset  # noqa: E402
 from askfront.web.cards import export_markdown, plain_text, short_title  # noqa: E402
@@ -85,9 +86,9 @@ def test_copy_and_export_give_plain_text_with_numbered_sources() -> None:
 
 
 def test_filters_show_as_chips_and_explain_a_refusal() -> None:
-    options = {"sources": ["a.md"], "date_from": "2025-01-01", "date_to": None}
+    options = AskOptions(sources=["a.md"], date_from="2025-01-01")
     assert "only a.md" in filter_chips(options) and "from 1 Jan 2025" in filter_chips(options)
-    assert filter_chips({}) == "" and refusal_hint({}) is None
+    assert filter_chips(AskOptions()) == "" and refusal_hint(AskOptions()) is None
     hint = refusal_hint(options)
     assert hint is not None and "from 1 Jan 2025" in hint and "Clear the filters" in hint
 
