@@ -158,22 +158,39 @@ def run_load(
     return asyncio.run(run_clients(url, questions, clients, per_client, deadline_s)).summary()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("url", help="the web chat, e.g. http://127.0.0.1:7860/ (loopback only)")
+def arguments(
+    description: str | None, url_help: str, deadline_help: str
+) -> argparse.ArgumentParser:
+    """The options every load benchmark takes (this one and openai_load.py)."""
+    p = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawTextHelpFormatter
+    )
+    p.add_argument("url", help=url_help)
     p.add_argument("--questions", help="a test-set JSONL (default: tests/data/seed_testset.jsonl)")
     p.add_argument("--clients", type=int, default=50)
     p.add_argument("--per-client", type=int, default=10)
-    p.add_argument("--deadline", type=float, default=300.0, help="seconds, for the whole load")
-    args = p.parse_args(argv)
+    p.add_argument("--deadline", type=float, default=300.0, help=deadline_help)
+    return p
+
+
+def seed_questions(path: str | None) -> list[str]:
+    """The questions of a test set that stand alone (no history): the seed set by default."""
     from pathlib import Path
 
-    path = Path(args.questions or Path(__file__).parent.parent / "tests/data/seed_testset.jsonl")
-    items = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    questions = [q["question"] for q in items if not q.get("history")]
+    found = Path(path or Path(__file__).parent.parent / "tests/data/seed_testset.jsonl")
+    items = [json.loads(line) for line in found.read_text().splitlines() if line.strip()]
+    return [q["question"] for q in items if not q.get("history")]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = arguments(
+        __doc__, "the web chat, e.g. http://127.0.0.1:7860/ (loopback only)",
+        "seconds, for the whole load",
+    )  # fmt: skip
+    args = p.parse_args(argv)
     summary = run_load(
         args.url,
-        questions,
+        seed_questions(args.questions),
         clients=args.clients,
         per_client=args.per_client,
         deadline_s=args.deadline,

@@ -21,7 +21,6 @@ Bounded: at most rounds x 3 x clients x per-client requests; each phase stops at
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import random
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import LoadResult, _check_loopback, _payload
+from load import LoadResult, _check_loopback, _payload, arguments, seed_questions
 
 PHASES = ("ask_api", "openai", "openai_stream")
 Ask = Callable[[Any, str, str, int], Awaitable[None]]  # (client, base, question, n)
@@ -188,20 +187,16 @@ def run_benchmark(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("url", help="the server, e.g. http://127.0.0.1:7860/ (loopback only)")
-    p.add_argument("--questions", help="a test-set JSONL (default: tests/data/seed_testset.jsonl)")
-    p.add_argument("--clients", type=int, default=50)
-    p.add_argument("--per-client", type=int, default=10)
+    p = arguments(
+        __doc__,
+        "the server, e.g. http://127.0.0.1:7860/ (loopback only)",
+        "seconds, for each phase",
+    )
     p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--deadline", type=float, default=300.0, help="seconds, for each phase")
     args = p.parse_args(argv)
-    path = Path(args.questions or Path(__file__).parent.parent / "tests/data/seed_testset.jsonl")
-    items = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    questions = [q["question"] for q in items if not q.get("history")]
     report = run_benchmark(
         args.url,
-        questions,
+        seed_questions(args.questions),
         clients=args.clients,
         per_client=args.per_client,
         rounds=args.rounds,
