@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from askfront.indexing.sync import IndexSpec
     from askfront.retrieval.base import SearchOptions, SearchResult
     from askfront.retrieval.hybrid import Retriever
-    from askfront.retrieval.mentions import MentionResult, MentionSearch
+    from askfront.retrieval.mentions import MentionResult
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,6 @@ class Assistant:
         self._lock = threading.RLock()
         self._answerers: dict[str, Answerer] = {}
         self._router: KindRouter | None = None
-        self._mention_search: MentionSearch | None = None
 
     # -- components (loaded lazily: `askfront ask --help` must stay instant) --------------
     @property
@@ -128,10 +127,8 @@ class Assistant:
 
     def modes(self) -> list[str]:
         """Answer modes the UI may offer: "extractive" plus the configured LLM backend."""
-        modes = ["extractive"]
-        if self.settings.llm != "extractive":
-            modes.append(self.settings.llm)
-        return modes
+        llm = self.settings.llm
+        return ["extractive"] if llm == "extractive" else ["extractive", llm]
 
     # -- asking ---------------------------------------------------------------------------
     def ask(
@@ -156,11 +153,10 @@ class Assistant:
         options: AskOptions | None = None,
     ) -> Iterator[str | Answer]:
         """Like ask(), but yields text deltas as they come, then the final Answer last."""
+        from askfront.answering.followup import resolve
         from askfront.retrieval.base import SearchResult
 
-        asked_for = options or AskOptions()
-
-        started = time.perf_counter()
+        asked_for, started = options or AskOptions(), time.perf_counter()
         problem = self._check_question(question)
         if problem:
             yield problem
@@ -172,8 +168,6 @@ class Assistant:
             max_chars=self.settings.max_history_chars,
         )
         answerer = self.answerer(asked_for.mode)
-        from askfront.answering.followup import resolve
-
         # Follow-ups are resolved once: retrieval gets the query, the answerer the words.
         resolved = resolve(question, history)
         routed = self.route(resolved, history, answerer)
@@ -290,18 +284,8 @@ class Assistant:
     def mentions(
         self, phrase: str, date_from: str | None = None, date_to: str | None = None
     ) -> MentionResult:
-        """Every indexed article that mentions `phrase` (askfront.retrieval.mentions).
-        Raises: IndexNotFoundError: if there is no index yet."""
-        from askfront.retrieval.mentions import MentionSearch
-
-        retriever = self.retriever()
-        with self._lock:  # one per build: it keeps a map of the build's words
-            search = self._mention_search
-            if search is None or search.docstore is not retriever.build.docstore:
-                search = self._mention_search = MentionSearch(
-                    retriever.keyword, retriever.build.docstore
-                )
-        return search.find(phrase, date_from=date_from, date_to=date_to)
+        """Every indexed article that mentions `phrase`; raises IndexNotFoundError."""
+        return self._search.mentions(phrase, date_from, date_to)
 
     def documents(self) -> list[DocumentRecord]:
         try:

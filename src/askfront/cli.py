@@ -277,9 +277,9 @@ def eval_(
     ] = None,
 ) -> None:
     """Evaluate answers on a test set: retrieval, answer, citation, refusal and latency metrics."""
-    from askfront.evaluation.metrics import check_thresholds
     from askfront.evaluation.runner import EvalResult, run_eval
     from askfront.evaluation.testset import load_testset
+    from askfront.evaluation.thresholds import check_thresholds
 
     settings = _settings(corpus_dir=corpus, index_dir=index_dir, llm=llm)
     with _user_errors():

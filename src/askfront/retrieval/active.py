@@ -19,6 +19,8 @@ from askfront.retrieval.hybrid import Retriever
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
+    from askfront.retrieval.mentions import MentionResult, MentionSearch
+
 logger = logging.getLogger(__name__)
 
 SWAP_RETRIES = 2  # searches redone when full rebuilds switch builds mid-search
@@ -42,6 +44,7 @@ class ActiveRetriever:
         self._embeddings = embeddings
         self._reranker_model = reranker_model
         self._current: Retriever | None = None
+        self._mentions: MentionSearch | None = None
         self._lock = threading.Lock()
         # Server mode: the build the indexer published in Chroma, not the local manifest.
         self._follower = Follower(store) if store.chroma.mode == "server" else None
@@ -72,6 +75,23 @@ class ActiveRetriever:
                 current = Retriever(build, self._embeddings(), reranker_model=self._reranker_model)
                 self._current = current
             return current
+
+    def mentions(
+        self, phrase: str, date_from: str | None = None, date_to: str | None = None
+    ) -> MentionResult:
+        """Every article of the active build that mentions `phrase` (retrieval.mentions).
+
+        Raises:
+            IndexNotFoundError: if there is no index yet.
+        """
+        from askfront.retrieval.mentions import MentionSearch
+
+        retriever = self.current()
+        with self._lock:  # one per build: it keeps a map of the build's words
+            search = self._mentions
+            if search is None or search.docstore is not retriever.build.docstore:
+                search = self._mentions = MentionSearch(retriever.keyword, retriever.build.docstore)
+        return search.find(phrase, date_from=date_from, date_to=date_to)
 
     def forget(self) -> None:
         """Drop the loaded build: the next search loads the active one (after a reindex)."""

@@ -9,7 +9,6 @@ from askfront.core.types import AnswerSentence
 from askfront.evaluation.metrics import (
     METRICS,
     answer_accuracy,
-    check_thresholds,
     citation_precision,
     groundedness,
     holds_evidence,
@@ -20,6 +19,7 @@ from askfront.evaluation.metrics import (
     retrieval_metrics,
     token_f1,
 )
+from askfront.evaluation.thresholds import check_thresholds
 from evalutil import INV_LOG2_3, INV_LOG2_5
 
 
