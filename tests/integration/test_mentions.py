@@ -268,3 +268,13 @@ def test_months_of_any_year_bound_a_mention_search(town: Assistant) -> None:
     answer = town.ask("Which articles from March mention Ada Quist?")
     assert answer.text.startswith("3 of 3 articles published in March mention")  # not Feb
     assert "bakery.md" not in {c.source for c in answer.citations}
+
+
+def test_a_timeline_lists_the_dated_mentions_oldest_first(town: Assistant) -> None:
+    answer = town.ask("Give me a timeline of Ada Quist")
+    lines = answer.text.splitlines()
+    assert lines[0].startswith("Timeline of “Ada Quist”: 3 of 5 articles mention it")
+    assert [line[2:12] for line in lines[1:]] == ["2024-03-04", "2024-03-06", "2024-03-11"]
+    assert [c.date for c in answer.citations] == ["2024-03-04", "2024-03-06", "2024-03-11"]
+    assert all("Quist" in c.quote or "QUIST" in c.quote for c in answer.citations)
+    assert read_question("What's the chronology of Ada Quist?").timeline

@@ -45,6 +45,7 @@ class Intent:
     phrase: str = ""  # what a mention question looks for, as written ("Bank of America")
     when: bool = False  # "When was X first mentioned?": the answer is a date
     recalled: bool = False  # the topic is the previous turn's ("What is this article about?")
+    timeline: bool = False  # "Timeline of X": its dated mentions, oldest first
 
 
 # --- the words that name the articles ---------------------------------------------------
@@ -213,7 +214,7 @@ def classify(question: str, history: Sequence[Turn] = (), _depth: int = 0) -> In
 def read_question(question: str) -> Intent:
     """The kind of one question on its own."""
     text = " ".join(question.replace("’", "'").split())
-    when = _when_mentioned(text)
+    when = _when_mentioned(text) or _timeline(text)
     if when is not None:
         return when
     kind = _kind(text)
@@ -264,6 +265,26 @@ def mentioned_phrase(text: str) -> str:
 def _clean_phrase(phrase: str) -> str:
     phrase = _PHRASE_TAIL.sub("", phrase.strip())
     return phrase.strip(" \"'“”‘’«»?.!,:;")
+
+
+_TIMELINE = re.compile(
+    r"^\W*(?:(?:give|show|make|build)\s+(?:me\s+)?|what\s+is\s+|what's\s+)?(?:an?\s+|the\s+)?"
+    r"(?:timeline|chronology)\s+(?:of|for|on|about)\s+(.+?)[\s?.!]*$",
+    re.I,
+)
+
+
+def _timeline(text: str) -> Intent | None:
+    """ "Timeline of Kathy Hochul": every dated article that mentions it, oldest first."""
+    dates, rest = parse_dates(text)
+    m = _TIMELINE.search(rest)
+    phrase = _clean_phrase(m.group(1)) if m else ""
+    if not phrase:
+        return None
+    return Intent(
+        kind=COLLECTION, order=OLDEST, topic=topic_of(phrase) or phrase, dates=dates,
+        mentions=True, phrase=phrase, timeline=True,
+    )  # fmt: skip
 
 
 def _when_mentioned(text: str) -> Intent | None:

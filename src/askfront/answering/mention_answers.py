@@ -38,6 +38,8 @@ def mention_answer(intent: Intent, found: MentionResult, mode: str) -> Answer:
         return _listed(text, found.mentions, mode)
     if intent.when:
         return _when(intent, found, dated, where, mode)
+    if intent.timeline and dated:
+        return _timeline(found, dated, undated, where, mode)
     if intent.order and not intent.plural:
         return _single(intent, found, dated, undated, where, mode)
     order = "oldest first" if intent.order and intent.order != LATEST else "newest first"
@@ -65,6 +67,24 @@ def _when(
     left = len(found.mentions) - len(dated)
     text = f"{lead} [1]: “{_short(cite.quote)}”\n({rest}{_undated(left)}.)"
     return Answer(text, [cite], sentences=sentences, mode=mode, articles=_rows(found.mentions))
+
+
+def _timeline(
+    found: MentionResult, dated: list[Mention], undated: int, where: str, mode: str
+) -> Answer:
+    """The dated mentions, oldest first: one line per article, its date leading."""
+    n = len(found.mentions)
+    head = (
+        f"Timeline of “{found.phrase}”: {_of(n, found.searched)}{where} {_verb(n)} it"
+        f"{_undated(undated)}; the dated ones, oldest first:"
+    )
+    answer = _listed(head, list(reversed(dated)), mode, all_rows=found.mentions)
+    # The date leads each line, as in a timeline ("- 2024-01-05: “Title” …").
+    lines = answer.text.split("\n")
+    for i, m in enumerate(list(reversed(dated))[:MENTION_LIMIT], 1):
+        lines[i] = f"- {m.date}: " + lines[i][2:]
+    answer.text = "\n".join(lines)
+    return answer
 
 
 def _single(
