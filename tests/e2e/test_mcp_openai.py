@@ -251,3 +251,22 @@ def test_a_body_without_a_length_is_still_bounded(server: str) -> None:
         refused = httpx.post(f"{server}{path}", content=chunks(), timeout=60)
         assert refused.status_code == 413, path
         assert "ASKFRONT_MAX_QUESTION_CHARS" in refused.json()["error"]["message"]
+
+
+def test_openai_as_of_reads_relative_dates(server: str) -> None:
+    client = _client(server)
+    asked = [{"role": "user", "content": "Which articles were published last week?"}]
+    week = client.chat.completions.create(
+        model="askfront", messages=asked, extra_body={"as_of": "2024-03-04"}
+    )
+    text = week.choices[0].message.content or ""
+    assert "from 2024-02-26 to 2024-03-03" in text and week.model_extra["citations"]
+    later = client.chat.completions.create(
+        model="askfront", messages=asked, extra_body={"as_of": "2024-06-01"}
+    )
+    assert "from 2024-05-20 to 2024-05-26" in (later.choices[0].message.content or "")
+    assert not later.model_extra["citations"]
+    with pytest.raises(openai.BadRequestError, match="YYYY-MM-DD"):
+        client.chat.completions.create(
+            model="askfront", messages=asked, extra_body={"as_of": "next Tuesday"}
+        )

@@ -54,6 +54,9 @@ class _ChatRequest(BaseModel):
     model: str
     messages: list[_Message] = Field(min_length=1)
     stream: bool = False
+    # askfront's own: the day relative dates ("last week") are read against (YYYY-MM-DD);
+    # OpenAI SDKs send it with extra_body={"as_of": ...}.
+    as_of: str | None = Field(default=None, max_length=40)
 
 
 class RequestProblem(AskfrontError):
@@ -189,7 +192,8 @@ class OpenAIChat:
         try:
             mode = self.mode(body.model)
             question, history = question_and_history(body.messages, self.max_history_chars)
-            events = self.assistant.ask_stream(question, history, AskOptions(mode=mode))
+            options = AskOptions(mode=mode, as_of=body.as_of)
+            events = self.assistant.ask_stream(question, history, options)
             # The first step does the work (search, answer): its errors get an HTTP status.
             first = await self._next(events)
         except RequestProblem as exc:
