@@ -77,8 +77,12 @@ def test_unreachable_server_is_a_clear_error(settings: Settings, real_embeddings
 def test_server_going_down_degrades_to_keyword_search(  # type: ignore[no-untyped-def]
     settings: Settings, chroma_server: int, real_embeddings, request: pytest.FixtureRequest
 ) -> None:
-    server = settings.model_copy(update={"chroma_mode": "server", "chroma_port": chroma_server})
-    sync(index_spec(server), embeddings=real_embeddings)
+    # Small chunks: a build of at most 30 chunks is searched from the docstore's vector
+    # copies, without Chroma (askfront.retrieval.hybrid._small_build), so it would not notice.
+    update = {"chroma_mode": "server", "chroma_port": chroma_server, "chunk_tokens": 48}
+    server = settings.model_copy(update=update)
+    report = sync(index_spec(server), embeddings=real_embeddings)
+    assert report.chunks_embedded > 30
     assistant = Assistant(server, embeddings=real_embeddings)
     assert assistant.ask("Who is Ramchandra Khadka?").notice is None
     # Stop the server: answers keep coming, from BM25, with a notice.

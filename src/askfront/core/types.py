@@ -150,7 +150,11 @@ class Answer:
             "refused": self.refused,
             "citations": [c.to_json() for c in self.citations],
             "timings_ms": {k: round(v, 2) for k, v in self.timings.items()},
-            "sentences": [asdict(s) for s in self.sentences],
+            # JSON has no tuples: answer_span goes out as the list a client reads back.
+            "sentences": [
+                {**asdict(s), "answer_span": list(s.answer_span) if s.answer_span else None}
+                for s in self.sentences
+            ],
             "related": [c.to_json() for c in self.related],
             "notice": self.notice,
             "mode": self.mode,
