@@ -235,7 +235,7 @@ def test_web_sources_panel_lists_every_matching_article(town: Assistant) -> None
 
     answer = town.ask("Which articles mention Ada Quist?")
     panel = render_sources(answer, 1)
-    assert "Matching articles (3)" in panel and panel.count("<tr><td>") == 3
+    assert "Matching articles (3)" in panel and panel.count("<tr><td data-key=") == 3
     assert panel.index("11 Mar 2024") < panel.index("6 Mar 2024") < panel.index("4 Mar 2024")
 
 

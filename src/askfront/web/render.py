@@ -130,21 +130,26 @@ def render_sources(answer: Answer | None, answer_id: int) -> str:
 
 def render_articles(answer: Answer) -> str:
     """The articles a collection answer matched (Answer.articles), all of them, as a table
-    in a scrolling box: the text names at most 100, a list can hold thousands."""
+    in a scrolling box: the text names at most 100, a list can hold thousands. Its headers
+    are buttons that sort it (assets/app.js); `data-key` is what a column sorts by."""
     if not answer.articles:
         return ""
     e = html.escape
     rows = "".join(
-        f"<tr><td>{e(nice_date(a.get('date')))}</td><td>{e(str(a.get('title') or ''))}"
-        f"</td><td><code>{e(str(a.get('source') or ''))}</code></td>"
-        f"<td>{e(shorten(str(a.get('first_mention') or ''), 160))}</td></tr>"
+        f'<tr><td data-key="{e(str(a.get("date") or ""))}">{e(nice_date(a.get("date")))}</td>'
+        f"<td>{e(str(a.get('title') or ''))}</td><td><code>{e(str(a.get('source') or ''))}"
+        f"</code></td><td>{e(shorten(str(a.get('first_mention') or ''), 160))}</td></tr>"
         for a in answer.articles
+    )
+    heads = "".join(
+        f'<th aria-sort="none"><button type="button" class="af-sort" data-col="{i}">'
+        f"{name}</button></th>"
+        for i, name in enumerate(("Date", "Title", "File", "First mention"))
     )
     return (
         f"<h4>Matching articles ({len(answer.articles)})</h4>"
         '<div class="af-articles" style="max-height:24em;overflow:auto">'
-        "<table><thead><tr><th>Date</th><th>Title</th><th>File</th><th>First mention</th>"
-        f"</tr></thead><tbody>{rows}</tbody></table></div>"
+        f"<table><thead><tr>{heads}</tr></thead><tbody>{rows}</tbody></table></div>"
     )
 
 

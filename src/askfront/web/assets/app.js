@@ -57,6 +57,30 @@
     setTimeout(() => { button.textContent = 'Copy answer'; }, 1500);
   }, true);
 
+  // The matching-articles table of a collection answer: a header sorts by its column
+  // (dates by their ISO day in data-key; undated last), again to reverse.
+  document.addEventListener('click', (e) => {
+    const button = closest(e, 'button.af-sort');
+    if (!button) return;
+    const th = button.parentElement;
+    const table = th.closest('table');
+    const col = Number(button.dataset.col);
+    const up = th.getAttribute('aria-sort') !== 'ascending';
+    const key = (row) => {
+      const cell = row.cells[col];
+      return cell.dataset.key !== undefined ? cell.dataset.key : cell.textContent.trim().toLowerCase();
+    };
+    const body = table.tBodies[0];
+    const rows = Array.from(body.rows).sort((a, b) => {
+      const x = key(a), y = key(b);
+      if (!x || !y) return x ? -1 : y ? 1 : 0;  // empty (undated) last either way
+      return up ? x.localeCompare(y) : y.localeCompare(x);
+    });
+    rows.forEach((row) => body.appendChild(row));
+    table.querySelectorAll('th').forEach((h) => h.setAttribute('aria-sort', 'none'));
+    th.setAttribute('aria-sort', up ? 'ascending' : 'descending');
+  });
+
   // Phones: the side panel is a bottom sheet that opens on a citation; "Back to the answer"
   // (or Escape) closes it and puts the focus back on the [n] that opened it.
   const phone = window.matchMedia('(max-width: 768px)');
