@@ -78,13 +78,8 @@ def _timeline(
         f"Timeline of “{found.phrase}”: {_of(n, found.searched)}{where} {_verb(n)} it"
         f"{_undated(undated)}; the dated ones, oldest first:"
     )
-    answer = _listed(head, list(reversed(dated)), mode, all_rows=found.mentions)
     # The date leads each line, as in a timeline ("- 2024-01-05: “Title” …").
-    lines = answer.text.split("\n")
-    for i, m in enumerate(list(reversed(dated))[:MENTION_LIMIT], 1):
-        lines[i] = f"- {m.date}: " + lines[i][2:]
-    answer.text = "\n".join(lines)
-    return answer
+    return _listed(head, list(reversed(dated)), mode, all_rows=found.mentions, dated=True)
 
 
 def _single(
@@ -111,10 +106,14 @@ def _single(
 
 
 def _listed(
-    head: str, shown: list[Mention], mode: str, all_rows: list[Mention] | None = None
+    head: str,
+    shown: list[Mention],
+    mode: str,
+    all_rows: list[Mention] | None = None,
+    dated: bool = False,
 ) -> Answer:
     """A head line, then one line per article (at most MENTION_LIMIT), each cited by the
-    sentence of its first mention."""
+    sentence of its first mention; with `dated`, each line starts with its date."""
     lines = [head]
     citations: list[Citation] = []
     sentences: list[AnswerSentence] = []
@@ -122,7 +121,8 @@ def _listed(
         cite = _citation(len(citations) + 1, m)
         citations.append(cite)
         where = " (named in its title; its opening)" if m.in_title else ""
-        lines.append(f"- {_label(m)}{where}: “{_short(cite.quote)}” [{cite.n}]")
+        day = f"{m.date}: " if dated else ""
+        lines.append(f"- {day}{_label(m)}{where}: “{_short(cite.quote)}” [{cite.n}]")
         sentences.append(AnswerSentence(cite.quote, [cite.n]))
     if len(shown) > MENTION_LIMIT:
         lines.append(f"…and {len(shown) - MENTION_LIMIT} more (all of them in the list view).")
