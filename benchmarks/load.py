@@ -20,7 +20,7 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -120,17 +120,11 @@ async def run_clients(
         except Exception as exc:
             result.errors.append(f"session setup: {type(exc).__name__}: {exc}"[:300])
         await ready.wait()
-        for _ in range(per_client):
-            if time.perf_counter() > stop_at:
-                result.errors.append("deadline reached before the question was sent")
-                return
-            question = rng.choice(questions)
-            started = time.perf_counter()
-            try:
-                result.answers.append((question, await _ask(client, base, question, session)))
-                result.latencies_s.append(time.perf_counter() - started)
-            except Exception as exc:  # counted; the summary shows examples
-                result.errors.append(f"{type(exc).__name__}: {exc}"[:300])
+
+        async def ask_one(question: str) -> None:
+            result.answers.append((question, await _ask(client, base, question, session)))
+
+        await timed_questions(result, ask_one, rng, questions, per_client, stop_at)
 
     async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
         started = time.perf_counter()
@@ -156,6 +150,29 @@ def run_load(
     if not questions:
         raise ValueError("no questions to ask")
     return asyncio.run(run_clients(url, questions, clients, per_client, deadline_s)).summary()
+
+
+async def timed_questions(
+    result: LoadResult,
+    ask_one: Callable[[str], Awaitable[None]],
+    rng: random.Random,
+    questions: Sequence[str],
+    per_client: int,
+    stop_at: float,
+) -> None:
+    """One client's timed questions (this benchmark and openai_load.py): each latency, or
+    the error, goes into `result`; none is sent after `stop_at`."""
+    for _ in range(per_client):
+        if time.perf_counter() > stop_at:
+            result.errors.append("deadline reached before the question was sent")
+            return
+        question = rng.choice(questions)
+        started = time.perf_counter()
+        try:
+            await ask_one(question)
+            result.latencies_s.append(time.perf_counter() - started)
+        except Exception as exc:  # counted; the summary shows examples
+            result.errors.append(f"{type(exc).__name__}: {exc}"[:300])
 
 
 def arguments(

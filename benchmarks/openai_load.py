@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import LoadResult, _check_loopback, _payload, arguments, seed_questions
+from load import LoadResult, _check_loopback, _payload, arguments, seed_questions, timed_questions
 
 PHASES = ("ask_api", "openai", "openai_stream")
 Ask = Callable[[Any, str, str, int], Awaitable[None]]  # (client, base, question, n)
@@ -110,17 +110,11 @@ async def run_phase(
         except Exception as exc:
             result.errors.append(f"setup: {type(exc).__name__}: {exc}"[:300])
         await ready.wait()
-        for _ in range(per_client):
-            if time.perf_counter() > stop_at:
-                result.errors.append("deadline reached before the question was sent")
-                return
-            question = rng.choice(questions)
-            started = time.perf_counter()
-            try:
-                await ask(client, base, question, n)
-                result.latencies_s.append(time.perf_counter() - started)
-            except Exception as exc:  # counted; the summary shows examples
-                result.errors.append(f"{type(exc).__name__}: {exc}"[:300])
+
+        async def ask_one(question: str) -> None:
+            await ask(client, base, question, n)
+
+        await timed_questions(result, ask_one, rng, questions, per_client, stop_at)
 
     async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(deadline_s)) as client:
         started = time.perf_counter()
