@@ -4,6 +4,8 @@ and deletes."""
 
 from __future__ import annotations
 
+import atexit
+import functools
 import html
 import logging
 import os
@@ -79,6 +81,37 @@ def _refused(message: str) -> dict[str, Any]:
     return Answer(text=message, refused=True, notice=message).to_json()
 
 
+_EXPORTS = "askfront-exports-"
+
+
+@functools.cache
+def exports_folder(tmp: Path | None = None) -> Path:
+    """This process's folder for conversation exports, removed when the process exits.
+
+    Folders left by processes that no longer run (a killed server) are removed first: the
+    name is ours alone, so nothing else's files go with them.
+    """
+    tmp = tmp or Path(tempfile.gettempdir())
+    for old in tmp.glob(f"{_EXPORTS}*"):
+        pid = old.name.removeprefix(_EXPORTS)
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    folder = tmp / f"{_EXPORTS}{os.getpid()}"
+    # At interpreter exit (also after uvicorn's SIGTERM stop); SIGKILL is swept next start.
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 class WebChat:
     """The web chat's behaviour, separate from its layout so tests can drive it directly."""
 
@@ -92,7 +125,7 @@ class WebChat:
         # wait on a model for seconds, so they run concurrency_limit at a time.
         slots = 1 if settings.llm == "extractive" else settings.concurrency_limit
         self.api_limiter = anyio.CapacityLimiter(slots)
-        self._exports = Path(tempfile.gettempdir()) / f"askfront-exports-{os.getpid()}"
+        self._exports = exports_folder()
         self.feedback = FeedbackLog(settings.feedback_file or settings.index_dir / "feedback.jsonl")
 
     # chat
