@@ -97,3 +97,23 @@ def test_the_fit_learns_a_feature_that_marks_the_gold_sentence(
     assert fr.top1(groups, w) > fr.top1(groups, None)
     unfitted = [k for k, f in enumerate(FEATURES) if f not in fr.FITTED]
     assert all(w[k] == 0.0 for k in unfitted)
+
+
+def test_the_error_analysis_classes_a_ranking_miss_and_a_hit(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
+    errors = importlib.import_module("rank_errors")
+    from askfront.evaluation.testset import EvalItem
+
+    passage = passage_of(
+        "Federal officials grounded the planes with loose bolts on Monday.",
+        "Later, United Airlines grounded its planes after finding loose bolts.",
+    )
+    question = "Which airline grounded its planes over loose bolts?"
+    hit = errors.Item("t", EvalItem(id="1", question=question, answers=["United Airlines"]))
+    miss = errors.Item("t", EvalItem(id="2", question=question, answers=["Delta"]))
+    hit.passages = miss.passages = [passage]
+    counts = errors.classify([hit, miss], show=5)
+    assert counts == {"top-1 holds gold": 1, errors.NOT_RETRIEVED: 1}
+    assert "gold ['Delta']" in capsys.readouterr().out
