@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from askfront.answering.base import REFUSAL_TEXT
 from askfront.answering.extractive import ExtractiveAnswerer
 from askfront.answering.extractive.calibration import CARRIED_WEIGHT
+from askfront.answering.extractive.compose import opening_mark
 from askfront.answering.extractive.terms import rarity
 from askfront.answering.followup import resolve_query
 from askfront.core.types import Answer, Turn
@@ -52,7 +53,8 @@ def assert_verbatim(answer: Answer, corpus: Corpus) -> None:
     for c in answer.citations + answer.related:
         assert corpus.doc.text[c.start : c.end] == c.quote
         assert c.source == corpus.doc.path and c.title == corpus.doc.title
-    expected = " ".join(f"{c.quote} [{c.n}]" for c in answer.citations)
+    # A sentence closing a quote it does not open is shown after its opening mark.
+    expected = " ".join(f"{opening_mark(c.quote)}{c.quote} [{c.n}]" for c in answer.citations)
     if not answer.refused:
         assert answer.text == expected
         assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))

@@ -36,12 +36,34 @@ def in_quote_order(chosen: Sequence[Candidate]) -> list[Candidate]:
     return out
 
 
+def opening_mark(text: str) -> str:
+    """The quote mark that `text` closes without opening, or "".
+
+    The sentence splitter cuts a quotation of several sentences (“We will win. We are
+    ready,” she said.), so a later sentence of it closes a quote its predecessor opened.
+    Shown alone it would read as a stray mark; the answer puts the opening mark back in
+    front of it (outside the verbatim quote, like the [n] marker)."""
+    for k, ch in enumerate(text):
+        if ch == "“":
+            return ""
+        if ch == "”":
+            return "“"
+        if ch == '"':
+            # A straight quote closes when it follows a word or punctuation mark and is
+            # followed by a space, punctuation or the end (`ready," she said`).
+            after = text[k + 1 : k + 2]
+            closes = k > 0 and not text[k - 1].isspace() and (not after or not after.isalnum())
+            return '"' if closes else ""
+    return ""
+
+
 def render(sentence: AnswerSentence) -> str:
-    """How a sentence reads in the answer: a quote with its marker; a sentence of our own
-    carries its markers in its text."""
+    """How a sentence reads in the answer: a quote with its marker (and the opening quote
+    mark it lacks, see opening_mark); a sentence of our own carries its markers in its
+    text."""
     if MARKER.search(sentence.text):
         return sentence.text
-    return f"{sentence.text} [{sentence.citations[0]}]"
+    return f"{opening_mark(sentence.text)}{sentence.text} [{sentence.citations[0]}]"
 
 
 def quoted_answer(
