@@ -77,8 +77,13 @@ def served_default_corpus(root: Path, embeddings: Any) -> Iterator[Any]:
 
 
 def shot(page: Any, name: str) -> None:
-    """A screenshot in artifacts/ (gitignored except before-*/after-*), for a human."""
+    """A screenshot in artifacts/latest/ (gitignored), for a human.
+
+    Not artifacts/ itself: the before-*/after-* screenshots committed there are a record of
+    one change, and a test run must not rewrite tracked files.
+    """
     from paths import REPO
 
-    (REPO / "artifacts").mkdir(exist_ok=True)
-    page.screenshot(path=str(REPO / "artifacts" / name))
+    folder = REPO / "artifacts" / "latest"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / name))

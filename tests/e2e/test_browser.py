@@ -2,7 +2,7 @@
 
 The server runs as a subprocess on a free loopback port with its own copy of the corpus
 (the default article plus a file full of markup) indexed by the real model and Chroma.
-Screenshots go to artifacts/ for a human to look at.
+Screenshots go to artifacts/latest/ for a human to look at.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from netutil import free_port as _free_port
 from netutil import serve_app
 from paths import DEFAULT_ARTICLE, REPO
 
-ARTIFACTS = REPO / "artifacts"
+ARTIFACTS = REPO / "artifacts" / "latest"  # gitignored; see browserutil.shot
 HOSTILE_NAME = "hostile-markup.txt"
 HOSTILE_TEXT = (
     "The Glimmerwick lighthouse keeper logged every storm in a blue notebook. "
@@ -76,7 +76,7 @@ def _api(server: dict[str, Any], question: str) -> dict[str, Any]:
 
 
 def _shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / name))
 
 

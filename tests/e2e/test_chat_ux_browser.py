@@ -1,7 +1,7 @@
 """Issue 17 in real headless Chromium against `python app.py` over a real index of the
 default article: the side panel and the phone's bottom sheet, source cards and previews,
 copy and export, a reload that keeps the chat, thumbs saved as JSONL, filter chips, the
-empty state. Screenshots (after-*.png) go to artifacts/ for a human to look at."""
+empty state. Screenshots (after-*.png) go to artifacts/latest/ for a human to look at."""
 
 from __future__ import annotations
 
