@@ -56,6 +56,7 @@ from askfront.answering.extractive.sentence import (
     type_score_of,
 )
 from askfront.answering.extractive.span import answer_span
+from askfront.answering.extractive.support import Support
 from askfront.answering.extractive.terms import Matcher, jaccard, local_idf, rarity, span_density
 from askfront.answering.followup import resolve
 from askfront.core.types import Answer, Citation, Passage, Turn
@@ -218,8 +219,9 @@ class ExtractiveAnswerer(Answerer):
         (best first; a linked sentence is quoted after the sentence it is linked by).
         Empty means refuse."""
         analysis.pool = [self._linked(c, analysis) for c in analysis.candidates]
+        states = Support(analysis, self.thresholds)  # its names and numbers (support.py)
         for c in analysis.pool:
-            c.admissible = self._admissible(c, analysis)
+            c.admissible = self._admissible(c, analysis) and states(c)
         return self._select(analysis)
 
     def _linked(self, c: Candidate, analysis: Analysis) -> Candidate:
@@ -271,7 +273,6 @@ class ExtractiveAnswerer(Answerer):
         # A cause stated where the question's terms are is as good as a typed token.
         return c.context >= th.weak_coverage and (c.type_score >= 0.5 or vouched)
 
-    # -- answering ------------------------------------------------------------------------
     def answer(
         self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()
     ) -> Answer:

@@ -75,6 +75,17 @@ does not say what is asked about it matches its names only."""
 
 RELATION_RELAX = 0.5
 
+# Claims (support.py): the names and numbers a question states must be stated where the
+# answer is quoted from. Calibrated with benchmarks/calibrate_refusal.py (see below).
+CLAIM_SUPPORT = 0.0
+"""Share of a name phrase's weight a text must match to state it (0: no claim check)."""
+CLAIM_SHARE = 1.0
+"""Weighted share of the question's claims the candidate's passage must state."""
+CLAIM_NEAR = 0.0
+"""Weighted share of the claims the sentence and its neighbours must state (0: none)."""
+CLAIM_RELAX = 1.1
+"""Cosine similarity from which CLAIM_SHARE is relaxed to MIN_NAME_COVERAGE x it."""
+
 RARITY_PIVOT, RARITY_SCALE, RARITY_MIN, RARITY_MAX = 7.5, 4.0, 0.2, 1.5  # see rarity
 NUMBER_NAME_WEIGHT = 0.5  # a number's share in name coverage, relative to a name's
 CARRIED_WEIGHT = 0.5  # weight of terms carried over from the previous turn
@@ -128,3 +139,7 @@ class Thresholds:
     chain_discount: float = CHAIN_DISCOUNT
     min_relation: float = MIN_RELATION
     relation_relax: float = RELATION_RELAX
+    claim_support: float = CLAIM_SUPPORT
+    claim_share: float = CLAIM_SHARE
+    claim_near: float = CLAIM_NEAR
+    claim_relax: float = CLAIM_RELAX
