@@ -14,15 +14,17 @@ from askfront.core.types import Chunk, Passage
 ON = {"claim_support": 0.5, "claim_share": 1.0, "claim_near": 0.0, "claim_relax": 1.1}
 
 
-def article(source: str, *sentences: str, dense: float = 0.5) -> Passage:
+def article(
+    source: str, *sentences: str, dense: float = 0.5, title: str | None = None, index: int = 0
+) -> Passage:
     """One chunk of an article holding `sentences`, as retrieval returns it."""
     text = " ".join(sentences)
     spans, start = [], 0
     for s in sentences:
         spans.append((start, start + len(s)))
         start += len(s) + 1
-    chunk = Chunk(f"{source}#0", source, 0, text, 0, len(text), sentences=tuple(spans))
-    return Passage(chunk, source, "2024-01-10", 1.0 / 61, dense, None, 1)
+    chunk = Chunk(f"{source}#{index}", source, index, text, 0, len(text), sentences=tuple(spans))
+    return Passage(chunk, title or source, "2024-01-10", 1.0 / 61, dense, None, 1)
 
 
 NEPAL = article(
@@ -43,6 +45,7 @@ NEPAL = article(
         ("in the 1990s, $2.5 million", {"1990", "2.5"}),
         ("Aug. 15-18, 2024", {"15", "18", "2024"}),
         ("no numbers here", set()),
+        ("the Clade 1b variant, the 49ers, the 15th, a 737", {"15", "737"}),  # names: 1b
     ],
 )
 def test_numbers_are_read_by_value(text: str, numbers: set[str]) -> None:
@@ -129,3 +132,30 @@ def test_the_answerer_refuses_a_swapped_name_with_the_check_on() -> None:
     assert answerer.answer("How many Cubans have been killed?", [NEPAL]).refused
     answer = answerer.answer("How many Nepalis have been killed?", [NEPAL])
     assert not answer.refused and "14" in answer.text
+
+
+def test_the_calendar_is_not_a_claim() -> None:
+    got = claims(_analysis("What did Ramchandra Khadka say on Sunday, Jan. 7?", [NEPAL]))
+    assert [c.text for c in got] == ["Ramchandra Khadka"]
+
+
+def test_an_article_states_its_title_its_year_and_its_other_passages() -> None:
+    first = article("khadka.md", "Ramchandra Khadka went to Russia for the money.")
+    second = article(
+        "khadka.md",
+        "He returned to Nepal with injuries.",
+        title="The Nepali Legion: Recruits Come Home",
+        index=1,
+    )
+    th = replace(ExtractiveAnswerer().thresholds, **ON)
+    for question in (
+        "When did Ramchandra Khadka return to Nepal?",  # his name is in the other chunk
+        "Who returned from the Nepali Legion to Nepal?",  # in the title
+        "Who returned to Nepal in 2024?",  # the article's year (2024-01-10)
+    ):
+        analysis = _analysis(question, [first, second])
+        returned = next(c for c in analysis.candidates if "returned" in c.text)
+        assert Support(analysis, th)(returned), question
+    analysis = _analysis("Who returned to Nepal in 2022?", [first, second])
+    returned = next(c for c in analysis.candidates if "returned" in c.text)
+    assert not Support(analysis, th)(returned)

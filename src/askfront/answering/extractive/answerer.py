@@ -36,12 +36,7 @@ from askfront.answering.extractive.compare import (
     comparison_queries,
     parse_comparison,
 )
-from askfront.answering.extractive.compose import (
-    cite,
-    quoted_answer,
-    render,
-    same_sentence,
-)
+from askfront.answering.extractive.compose import cite, quoted_answer, render, same_sentence
 from askfront.answering.extractive.hops import bridge_query, links
 from askfront.answering.extractive.question import UNTYPED, analyze_question
 from askfront.answering.extractive.ranking import rank_score
@@ -154,6 +149,7 @@ class ExtractiveAnswerer(Answerer):
         )
         analysis.comparison = parse_comparison(question)
         analysis.question_text = str(question)
+        analysis.passages = list(passages)  # titles, dates (support.py)
         if not candidates or total <= 0:
             analysis.missing_names = [w for w in q.names.values() if w.lower() in question.lower()]
             return analysis
@@ -273,6 +269,7 @@ class ExtractiveAnswerer(Answerer):
         # A cause stated where the question's terms are is as good as a typed token.
         return c.context >= th.weak_coverage and (c.type_score >= 0.5 or vouched)
 
+    # -- answering ------------------------------------------------------------------------
     def answer(
         self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()
     ) -> Answer:

@@ -85,6 +85,8 @@ CLAIM_NEAR = 0.0
 """Weighted share of the claims the sentence and its neighbours must state (0: none)."""
 CLAIM_RELAX = 1.1
 """Cosine similarity from which CLAIM_SHARE is relaxed to MIN_NAME_COVERAGE x it."""
+CLAIM_DESCRIBING = 0.5
+"""Weight of a lone demonym claim ("Nepali": articles write "Nepalis", "Nepal")."""
 
 RARITY_PIVOT, RARITY_SCALE, RARITY_MIN, RARITY_MAX = 7.5, 4.0, 0.2, 1.5  # see rarity
 NUMBER_NAME_WEIGHT = 0.5  # a number's share in name coverage, relative to a name's
@@ -143,3 +145,4 @@ class Thresholds:
     claim_share: float = CLAIM_SHARE
     claim_near: float = CLAIM_NEAR
     claim_relax: float = CLAIM_RELAX
+    claim_describing: float = CLAIM_DESCRIBING

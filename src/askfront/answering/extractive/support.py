@@ -5,8 +5,9 @@ A question about a name or number the passage does not state ("How many Cubans w
 killed?" of a passage counting Nepali deaths; "... in 2019?" of one about 2022) is on topic,
 so term coverage and the dense score pass it. The check here works on claims, not pooled
 coverage: each name phrase of the question ("Emmanuel Macron") and each number ("2,000")
-must be stated in the candidate sentence's passage (the linked first-hop passage counts
-for a two-hop answer), and a share of them next to the sentence itself.
+must be stated in the candidate sentence's article (its retrieved passages, title and
+date; the linked first-hop article counts for a two-hop answer), and a share of them next
+to the sentence itself.
 
 Normalisations: numbers by value ("2,000" is "2000", "16-year-old" holds "16"); names by
 stem, with the answerer's own matcher (case, possessives, Russia ~ Russian); a phrase is
@@ -22,13 +23,25 @@ from dataclasses import dataclass
 
 from askfront.answering.extractive.analysis import Analysis
 from askfront.answering.extractive.calibration import Thresholds
-from askfront.answering.extractive.names import name_spans
+from askfront.answering.extractive.names import describes, name_spans
 from askfront.answering.extractive.sentence import Candidate
 from askfront.answering.extractive.terms import stems
 
-# A number as written: digits with thousands commas or a decimal point, ending at a
-# non-digit ("16-year-old", "1990s", "$2,000").
-_NUMBER = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\d])")
+# A number as written: digits with thousands commas or a decimal point, not glued to
+# letters ("Clade 1b", "49ers" are names) except as an ordinal or a decade ("15th",
+# "1990s"); "16-year-old" holds 16.
+_NUMBER = re.compile(
+    r"(?<![\d.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:st|nd|rd|th|s)?(?![\w]|[.,]\d)"
+)
+_MONTH = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+$", re.IGNORECASE
+)
+_YEAR = re.compile(r"^(?:1[5-9]|20)\d\d$")
+_CALENDAR = frozenset(
+    """january february march april may june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday
+    saturday sunday""".split()
+)
 
 
 def numbers_in(text: str) -> frozenset[str]:
@@ -46,25 +59,39 @@ class Claim:
     number: str | None = None  # its value, for a number
 
 
-def claims(analysis: Analysis) -> list[Claim]:
+def claims(analysis: Analysis, describing: float = 1.0) -> list[Claim]:
     """The name phrases and numbers of the question as asked (carried words are the
     follow-up's topic, checked by coverage): each name phrase once, with the weights the
-    answerer gave its words; lone capitalized words the phrases miss count on their own."""
+    answerer gave its words; lone capitalized words the phrases miss count on their own.
+    Weekdays, months and a date's day ("Jan. 7") are when, not what: news seldom repeats
+    them. A lone demonym ("Nepali", often "Nepalis" or "Nepal" in the text) weighs
+    `describing` x its words' weight."""
     text = analysis.question_text
-    names = {t for t in analysis.names if not t[0].isdigit()}
+    asked = analysis.names
+    names = {t for t in asked if not t[0].isdigit() and asked[t].lower() not in _CALENDAR}
     out: list[Claim] = []
     covered: set[str] = set()
-    for _, _, phrase in name_spans(text):
+
+    def add(phrase: str, terms: frozenset[str]) -> None:
+        weight = sum(analysis.weights.get(t, 0.0) for t in terms)
+        if " " not in phrase and describes(phrase.removesuffix("'s").removesuffix("’s")):
+            weight *= describing
+        if weight > 0:
+            out.append(Claim(phrase, terms, weight))
+
+    for _, _, phrase in name_spans(text, join_and=False):
         terms = frozenset(stems(phrase)) & names
         if terms and not terms <= covered:
             covered |= terms
-            out.append(Claim(phrase, terms, sum(analysis.weights.get(t, 0.0) for t in terms)))
+            add(phrase, terms)
     for t in sorted(names - covered):
         if analysis.names[t].lower() in text.lower():
-            out.append(Claim(analysis.names[t], frozenset([t]), analysis.weights.get(t, 0.0)))
-    for value in sorted(numbers_in(text)):
-        weight = max(analysis.weights.get(value, 0.0), 1.0)
-        out.append(Claim(value, frozenset(), weight, number=value))
+            add(analysis.names[t], frozenset([t]))
+    for m in _NUMBER.finditer(text):
+        value = m.group(1).replace(",", "")
+        if _MONTH.search(text[: m.start()]) or any(c.number == value for c in out):
+            continue
+        out.append(Claim(value, frozenset(), max(analysis.weights.get(value, 0.0), 1.0), value))
     return out
 
 
@@ -72,50 +99,71 @@ class Support:
     """Whether each candidate sentence states the question's claims (see the module doc).
 
     Args:
-        analysis: the analyzed question and its candidates.
+        analysis: the analyzed question, its passages and candidates.
         thresholds: `claim_support` (share of a phrase's weight that states it; 0 turns
-            the check off), `claim_share` (weighted share of the claims the passage must
-            state), `claim_near` (share the sentence and its neighbours must state) and
-            `claim_relax` (cosine from which the dense side may vouch for a passage
-            stating only `min_name_coverage` x that share).
+            the check off), `claim_share` (weighted share of the claims the article must
+            state), `claim_near` (share the sentence and its neighbours must state),
+            `claim_relax` (cosine from which the dense side may vouch for an article
+            stating only `min_name_coverage` x that share) and `claim_describing` (a lone
+            demonym's weight).
     """
 
     def __init__(self, analysis: Analysis, thresholds: Thresholds) -> None:
         self.analysis = analysis
         self.th = thresholds
-        self.claims = claims(analysis) if thresholds.claim_support > 0 else []
+        on = thresholds.claim_support > 0
+        self.claims = claims(analysis, thresholds.claim_describing) if on else []
         self.total = sum(c.weight for c in self.claims)
-        numbers: dict[int, set[str]] = {}
-        for c in analysis.candidates:
-            numbers.setdefault(c.passage, set()).update(numbers_in(c.text))
-        self.numbers = {i: frozenset(n) for i, n in numbers.items()}
+        # What an article states: its retrieved passages (a chunk may name what the
+        # answering chunk calls "he"), its title, and its date's year ("in 2024").
+        terms: dict[str, set[str]] = {}
+        numbers: dict[str, set[str]] = {}
+        passages = analysis.passages
+        for i, p in enumerate(passages if self.claims else ()):
+            if i < len(analysis.passage_terms):
+                terms.setdefault(p.source, set()).update(analysis.passage_terms[i])
+            if p.title:
+                terms.setdefault(p.source, set()).update(stems(p.title))
+                numbers.setdefault(p.source, set()).update(numbers_in(p.title))
+            if p.date and _YEAR.match(p.date[:4]):
+                numbers.setdefault(p.source, set()).add(p.date[:4])
+        for c in analysis.candidates if self.claims else ():
+            if c.passage < len(passages):
+                numbers.setdefault(passages[c.passage].source, set()).update(numbers_in(c.text))
+        self.terms = {k: frozenset(v) for k, v in terms.items()}
+        self.numbers = {k: frozenset(v) for k, v in numbers.items()}
 
     def stated(self, claim: Claim, terms: frozenset[str], numbers: frozenset[str]) -> bool:
         """Whether `claim` is stated in a text of these stems and numbers."""
         if claim.number is not None:
             return claim.number in numbers
         match: Callable[[str, frozenset[str]], float] | None = self.analysis.match
-        if match is None or claim.weight <= 0:
-            return all(t in terms for t in claim.terms)
-        weights = self.analysis.weights
-        held = sum(weights.get(t, 0.0) * match(t, terms) for t in claim.terms)
-        return held >= self.th.claim_support * claim.weight
+        weights = {t: self.analysis.weights.get(t, 0.0) for t in claim.terms}
+        total = sum(weights.values())
+        if match is None or total <= 0:
+            return claim.terms <= terms
+        held = sum(w * match(t, terms) for t, w in weights.items())
+        return held >= self.th.claim_support * total - 1e-9
+
+    def _source(self, c: Candidate) -> str | None:
+        passages = self.analysis.passages
+        return passages[c.passage].source if c.passage < len(passages) else None
 
     def share(self, c: Candidate, near: bool) -> float:
         """Weighted share of the claims stated around `c`: its sentence and neighbours
-        (`near`), else its passage and, for a linked sentence, the first hop's."""
+        (`near`), else its article and, for a linked sentence, the first hop's too."""
         if self.total <= 0:
             return 1.0
-        a = self.analysis
         parts = [c, *([c.via] if c.via is not None else [])]
         if near:
             terms = frozenset().union(*(p.near for p in parts))
             numbers = frozenset().union(*(numbers_in(p.text) for p in parts))
         else:
-            terms = frozenset().union(
-                *(a.passage_terms[p.passage] for p in parts if p.passage < len(a.passage_terms))
-            )
-            numbers = frozenset().union(*(self.numbers.get(p.passage, frozenset()) for p in parts))
+            sources = [self._source(p) for p in parts]
+            terms = frozenset().union(*(self.terms.get(s, frozenset()) for s in sources if s))
+            terms |= frozenset().union(*(p.near for p in parts))
+            numbers = frozenset().union(*(self.numbers.get(s, frozenset()) for s in sources if s))
+            numbers |= frozenset().union(*(numbers_in(p.text) for p in parts))
         held = sum(k.weight for k in self.claims if self.stated(k, terms, numbers))
         return held / self.total
 
