@@ -159,3 +159,25 @@ def test_an_article_states_its_title_its_year_and_its_other_passages() -> None:
     analysis = _analysis("Who returned to Nepal in 2022?", [first, second])
     returned = next(c for c in analysis.candidates if "returned" in c.text)
     assert not Support(analysis, th)(returned)
+
+
+def test_a_two_hop_question_may_state_its_names_in_an_article_naming_this_one() -> None:
+    actor = article(
+        "molina.md",
+        "Alfred Molina is an English actor known for his role in Raiders of the Lost Ark.",
+        title="Alfred Molina",
+    )
+    film = article(
+        "lodger.md",
+        "The Lodger is a 2009 thriller film starring Alfred Molina and Hope Davis.",
+        title="The Lodger",
+    )
+    question = "Which actor known for Raiders of the Lost Ark starred in The Lodger?"
+    analysis = _analysis(question, [actor, film])
+    known = next(c for c in analysis.candidates if "Raiders" in c.text)
+    th = replace(ExtractiveAnswerer().thresholds, **ON)
+    assert Support(analysis, replace(th, claim_bridge=1.0))(known)
+    assert not Support(analysis, replace(th, claim_bridge=0.0))(known)
+    # Without the article naming it, "The Lodger" is stated nowhere around the sentence.
+    alone = _analysis(question, [actor])
+    assert not Support(alone, replace(th, claim_bridge=1.0))(alone.candidates[0])

@@ -104,8 +104,9 @@ class Support:
             the check off), `claim_share` (weighted share of the claims the article must
             state), `claim_near` (share the sentence and its neighbours must state),
             `claim_relax` (cosine from which the dense side may vouch for an article
-            stating only `min_name_coverage` x that share) and `claim_describing` (a lone
-            demonym's weight).
+            stating only `min_name_coverage` x that share), `claim_describing` (a lone
+            demonym's weight) and `claim_bridge` (1: another article naming this one may
+            state the rest).
     """
 
     def __init__(self, analysis: Analysis, thresholds: Thresholds) -> None:
@@ -132,6 +133,7 @@ class Support:
                 numbers.setdefault(passages[c.passage].source, set()).update(numbers_in(c.text))
         self.terms = {k: frozenset(v) for k, v in terms.items()}
         self.numbers = {k: frozenset(v) for k, v in numbers.items()}
+        self.titles = {p.source: frozenset(stems(p.title)) for p in passages if p.title}
 
     def stated(self, claim: Claim, terms: frozenset[str], numbers: frozenset[str]) -> bool:
         """Whether `claim` is stated in a text of these stems and numbers."""
@@ -164,8 +166,23 @@ class Support:
             terms |= frozenset().union(*(p.near for p in parts))
             numbers = frozenset().union(*(self.numbers.get(s, frozenset()) for s in sources if s))
             numbers |= frozenset().union(*(numbers_in(p.text) for p in parts))
-        held = sum(k.weight for k in self.claims if self.stated(k, terms, numbers))
-        return held / self.total
+        missing = [k for k in self.claims if not self.stated(k, terms, numbers)]
+        if missing and not near and self.th.claim_bridge > 0:
+            missing = self._bridged(missing, sources[0])
+        return 1.0 - sum(k.weight for k in missing) / self.total
+
+    def _bridged(self, missing: list[Claim], source: str | None) -> list[Claim]:
+        """The claims still missing when another retrieved article that names this one
+        (its title: "Alfred Molina" in the article on "The Lodger") states the rest: a
+        two-hop question names what each of its articles says."""
+        title = self.titles.get(source or "", frozenset())
+        for other, terms in self.terms.items() if title else ():
+            if other == source or not title <= terms:
+                continue
+            numbers = self.numbers.get(other, frozenset())
+            if all(self.stated(k, terms, numbers) for k in missing):
+                return []
+        return missing
 
     def __call__(self, c: Candidate) -> bool:
         if not self.claims:
