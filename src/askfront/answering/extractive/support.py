@@ -115,25 +115,35 @@ class Support:
         on = thresholds.claim_support > 0
         self.claims = claims(analysis, thresholds.claim_describing) if on else []
         self.total = sum(c.weight for c in self.claims)
+        self.terms: dict[str, frozenset[str]] = {}
+        self.numbers: dict[str, frozenset[str]] = {}
+        self.titles: dict[str, frozenset[str]] = {}
+        self._missing: dict[str, list[Claim]] = {}  # per article, computed once
+        if not self.claims:
+            return
         # What an article states: its retrieved passages (a chunk may name what the
         # answering chunk calls "he"), its title, and its date's year ("in 2024").
+        passages = analysis.passages
         terms: dict[str, set[str]] = {}
         numbers: dict[str, set[str]] = {}
-        passages = analysis.passages
-        for i, p in enumerate(passages if self.claims else ()):
+        for i, p in enumerate(passages):
+            held = terms.setdefault(p.source, set())
             if i < len(analysis.passage_terms):
-                terms.setdefault(p.source, set()).update(analysis.passage_terms[i])
+                held.update(analysis.passage_terms[i])
             if p.title:
-                terms.setdefault(p.source, set()).update(stems(p.title))
-                numbers.setdefault(p.source, set()).update(numbers_in(p.title))
-            if p.date and _YEAR.match(p.date[:4]):
-                numbers.setdefault(p.source, set()).add(p.date[:4])
-        for c in analysis.candidates if self.claims else ():
-            if c.passage < len(passages):
-                numbers.setdefault(passages[c.passage].source, set()).update(numbers_in(c.text))
+                self.titles[p.source] = frozenset(stems(p.title))
+                held.update(self.titles[p.source])
+        if any(c.number is not None for c in self.claims):
+            for p in passages:
+                found = numbers.setdefault(p.source, set())
+                found.update(numbers_in(p.title or ""))
+                if p.date and _YEAR.match(p.date[:4]):
+                    found.add(p.date[:4])
+            for c in analysis.candidates:
+                if c.passage < len(passages):
+                    numbers[passages[c.passage].source].update(numbers_in(c.text))
         self.terms = {k: frozenset(v) for k, v in terms.items()}
         self.numbers = {k: frozenset(v) for k, v in numbers.items()}
-        self.titles = {p.source: frozenset(stems(p.title)) for p in passages if p.title}
 
     def stated(self, claim: Claim, terms: frozenset[str], numbers: frozenset[str]) -> bool:
         """Whether `claim` is stated in a text of these stems and numbers."""
@@ -147,9 +157,17 @@ class Support:
         held = sum(w * match(t, terms) for t, w in weights.items())
         return held >= self.th.claim_support * total - 1e-9
 
-    def _source(self, c: Candidate) -> str | None:
+    def _source(self, c: Candidate) -> str:
         passages = self.analysis.passages
-        return passages[c.passage].source if c.passage < len(passages) else None
+        return passages[c.passage].source if c.passage < len(passages) else ""
+
+    def missing_in(self, source: str) -> list[Claim]:
+        """The claims an article does not state (once per article)."""
+        if source not in self._missing:
+            terms = self.terms.get(source, frozenset())
+            numbers = self.numbers.get(source, frozenset())
+            self._missing[source] = [k for k in self.claims if not self.stated(k, terms, numbers)]
+        return self._missing[source]
 
     def share(self, c: Candidate, near: bool) -> float:
         """Weighted share of the claims stated around `c`: its sentence and neighbours
@@ -158,24 +176,24 @@ class Support:
             return 1.0
         parts = [c, *([c.via] if c.via is not None else [])]
         if near:
+            missing = self.claims
+        else:  # missing from every part's article (each is usually stated by one)
+            missing = self.missing_in(self._source(c))
+            for p in parts[1:]:
+                missing = [k for k in missing if k in self.missing_in(self._source(p))]
+        if missing:  # the sentences themselves (a chunk's edge, a number in the text)
             terms = frozenset().union(*(p.near for p in parts))
             numbers = frozenset().union(*(numbers_in(p.text) for p in parts))
-        else:
-            sources = [self._source(p) for p in parts]
-            terms = frozenset().union(*(self.terms.get(s, frozenset()) for s in sources if s))
-            terms |= frozenset().union(*(p.near for p in parts))
-            numbers = frozenset().union(*(self.numbers.get(s, frozenset()) for s in sources if s))
-            numbers |= frozenset().union(*(numbers_in(p.text) for p in parts))
-        missing = [k for k in self.claims if not self.stated(k, terms, numbers)]
+            missing = [k for k in missing if not self.stated(k, terms, numbers)]
         if missing and not near and self.th.claim_bridge > 0:
-            missing = self._bridged(missing, sources[0])
+            missing = self._bridged(missing, self._source(c))
         return 1.0 - sum(k.weight for k in missing) / self.total
 
-    def _bridged(self, missing: list[Claim], source: str | None) -> list[Claim]:
+    def _bridged(self, missing: list[Claim], source: str) -> list[Claim]:
         """The claims still missing when another retrieved article that names this one
         (its title: "Alfred Molina" in the article on "The Lodger") states the rest: a
         two-hop question names what each of its articles says."""
-        title = self.titles.get(source or "", frozenset())
+        title = self.titles.get(source, frozenset())
         for other, terms in self.terms.items() if title else ():
             if other == source or not title <= terms:
                 continue
