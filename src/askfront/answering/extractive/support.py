@@ -6,8 +6,9 @@ killed?" of a passage counting Nepali deaths; "... in 2019?" of one about 2022) 
 so term coverage and the dense score pass it. The check here works on claims, not pooled
 coverage: each name phrase of the question ("Emmanuel Macron") and each number ("2,000")
 must be stated in the candidate sentence's article (its retrieved passages, title and
-date; the linked first-hop article counts for a two-hop answer), and a share of them next
-to the sentence itself.
+date year), CLAIM_SHARE of them by weight. For a two-hop answer the first hop's article
+counts, and so does a retrieved article that names this one (CLAIM_BRIDGE). CLAIM_NEAR
+can also ask for them next to the sentence (off: it cost seed and RealTimeQA answers).
 
 Normalisations: numbers by value ("2,000" is "2000", "16-year-old" holds "16"); names by
 stem, with the answerer's own matcher (case, possessives, Russia ~ Russian); a phrase is
