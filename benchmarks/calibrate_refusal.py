@@ -12,6 +12,9 @@ Chroma, BM25, RRF) and scores:
   nogold:A/B   the same questions against the paragraphs without any question's two gold
                paragraphs (2,360 left, among them each question's on-topic distractors):
                all unanswerable, so all must be refused
+  twins-rtqa:A/B, twins-hotpot:A/B  the RealTimeQA and HotpotQA questions with a stated
+               name or number swapped (benchmarks/distractors.py): all to be refused
+  twins-default tests/data/distractors_default.jsonl: hand-written, on the default article
 
 Accuracy: the share of questions passed, with `askfront eval`'s verdict
 (askfront.evaluation.metrics.passes: a SQuAD-normalized gold answer in the answer, or a
@@ -23,8 +26,7 @@ With --sweep the retrieved passages are kept and the thresholds are swept over a
 leaves the B halves out of the sweep's objective (and B leaves out A), so the settings can
 be checked on questions they were not fitted to.
 
-Usage:
-  .venv/bin/python benchmarks/calibrate_refusal.py [--sweep] [--work DIR] [--top-k 5]
+Usage: .venv/bin/python benchmarks/calibrate_refusal.py [--sweep] [--work DIR] [--top-k 5]
 """
 
 from __future__ import annotations
@@ -59,10 +61,12 @@ from askfront.evaluation.metrics import (
 )
 from askfront.evaluation.testset import EvalItem, load_testset
 from askfront.grounding.markers import MARKER, strip_markers
+from distractors import nogold_corpus, original_id, read_corpus, twins  # benchmarks/
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = REPO / "corpus"
 SEED = REPO / "tests" / "data" / "seed_testset.jsonl"
+DEFAULT_DISTRACTORS = REPO / "tests" / "data" / "distractors_default.jsonl"
 DATASET = REPO.parent / "shared" / "datasets" / "realtimeqa-2024"
 HOTPOT = REPO.parent / "shared" / "datasets" / "hotpotqa-dev-300"
 
@@ -228,8 +232,15 @@ def sweep(
 
 
 def half(case_id: str) -> str:
-    """ "A" or "B" by a hash of the question id: a split independent of order and type."""
-    return "AB"[hashlib.sha1(case_id.encode()).digest()[0] % 2]
+    """ "A" or "B" by a hash of the question id: a split independent of order and type (a
+    distractor twin goes with the question it was made from)."""
+    return "AB"[hashlib.sha1(original_id(case_id).encode()).digest()[0] % 2]
+
+
+def twin_items(dataset: Path, name: str) -> list[Item]:
+    """The distractor twins of a data set's questions, split in halves (distractors.py)."""
+    made = twins(load_testset(dataset / "testset.jsonl"), read_corpus(dataset / "corpus"))
+    return [Item(f"{name}:{half(c.id)}", c) for c in made]
 
 
 def hotpot_items(path: Path, name: str, unanswerable: bool = False) -> list[Item]:
@@ -242,21 +253,6 @@ def hotpot_items(path: Path, name: str, unanswerable: bool = False) -> list[Item
         item.set = f"{name}:{half(item.case.id)}"
         item.kind = kinds.get(item.case.id)
     return items
-
-
-def nogold_corpus(dataset: Path, work: Path) -> Path:
-    """A copy of the HotpotQA paragraphs without any question's gold paragraphs, made once."""
-    folder = work / "corpus-hotpot-nogold"
-    if not folder.is_dir():
-        gold = {s for case in load_testset(dataset / "testset.jsonl") for s in case.sources}
-        partial = work / "corpus-hotpot-nogold.partial"
-        shutil.rmtree(partial, ignore_errors=True)
-        partial.mkdir(parents=True)
-        for f in sorted((dataset / "corpus").iterdir()):
-            if f.name not in gold:
-                shutil.copy2(f, partial / f.name)
-        partial.rename(folder)
-    return folder
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -279,6 +275,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-rtqa-corpus", action="store_true", help="skip the 500 articles")
     parser.add_argument("--no-hotpot", action="store_true", help="skip the HotpotQA sets")
+    parser.add_argument("--no-twins", action="store_true", help="skip the distractor twins")
     parser.add_argument("-v", "--verbose", action="store_true", help="list the misses")
     parser.add_argument(
         "--cache",
@@ -332,6 +329,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         runs.append((base, read_items(args.seed, "seed")))
     else:
         print(f"(no seed set at {args.seed}; skipped)")
+    if not args.no_twins:
+        runs.append((base, read_items(DEFAULT_DISTRACTORS, "twins-default")))
     rtqa_file = args.dataset / "testset.jsonl"
     if rtqa_file.is_file():
         runs.append((base, read_items(rtqa_file, "rtqa@default", unanswerable=True)))
@@ -340,6 +339,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.dataset / "corpus", args.work / "index-rtqa", args.top_k, base.embeddings
             )
             runs.append((big, read_items(rtqa_file, "rtqa@500")))
+            if not args.no_twins:
+                runs.append((big, twin_items(args.dataset, "twins-rtqa")))
     else:
         print(f"(no RealTimeQA set at {args.dataset}; skipped)")
     hotpot_file = args.hotpot / "testset.jsonl"
@@ -348,6 +349,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.hotpot / "corpus", args.work / "index-hotpot", args.top_k, base.embeddings
         )
         runs.append((full, hotpot_items(hotpot_file, "hotpot")))
+        if not args.no_twins:
+            runs.append((full, twin_items(args.hotpot, "twins-hotpot")))
         nogold = assistant_for(
             nogold_corpus(args.hotpot, args.work),
             args.work / "index-hotpot-nogold",

@@ -152,9 +152,11 @@ def test_the_dense_side_vouches_for_weakly_covered_descriptions(corpus: Corpus) 
 
 def test_the_name_threshold_decides_the_near_miss(corpus: Corpus) -> None:
     question = "How many Chinese nationals fight for Russia?"
-    lax = ExtractiveAnswerer().with_thresholds(min_name_coverage=0)
-    assert not ask(corpus, lax, question).refused  # without it, a Nepal sentence is quoted
-    assert ask(corpus, ExtractiveAnswerer(), question).refused
+    # The claim check (support.py) refuses it too: both off, a Nepal sentence is quoted.
+    lax = ExtractiveAnswerer().with_thresholds(min_name_coverage=0, claim_support=0)
+    assert not ask(corpus, lax, question).refused
+    assert ask(corpus, lax.with_thresholds(min_name_coverage=0.7), question).refused
+    assert ask(corpus, lax.with_thresholds(claim_support=0.75), question).refused
 
 
 def test_no_passages_is_an_honest_refusal(answerer: ExtractiveAnswerer) -> None:

@@ -14,6 +14,7 @@ from askfront.answering.extractive.hops import Link
 from askfront.answering.extractive.question import Question
 from askfront.answering.extractive.sentence import Candidate
 from askfront.answering.extractive.terms import Matcher
+from askfront.core.types import Passage
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Analysis:
     comparison: Comparison | None = None
     question_text: str = ""  # as asked
     followup: bool = False  # it carries words over from an earlier turn
+    passages: list[Passage] = field(default_factory=list)  # as given
 
     @functools.cached_property
     def relation(self) -> dict[str, float]:

@@ -36,12 +36,7 @@ from askfront.answering.extractive.compare import (
     comparison_queries,
     parse_comparison,
 )
-from askfront.answering.extractive.compose import (
-    cite,
-    quoted_answer,
-    render,
-    same_sentence,
-)
+from askfront.answering.extractive.compose import cite, quoted_answer, render, same_sentence
 from askfront.answering.extractive.hops import bridge_query, links
 from askfront.answering.extractive.question import UNTYPED, analyze_question
 from askfront.answering.extractive.ranking import rank_score
@@ -56,6 +51,7 @@ from askfront.answering.extractive.sentence import (
     type_score_of,
 )
 from askfront.answering.extractive.span import answer_span
+from askfront.answering.extractive.support import Support
 from askfront.answering.extractive.terms import Matcher, jaccard, local_idf, rarity, span_density
 from askfront.answering.followup import resolve
 from askfront.core.types import Answer, Citation, Passage, Turn
@@ -153,6 +149,7 @@ class ExtractiveAnswerer(Answerer):
         )
         analysis.comparison = parse_comparison(question)
         analysis.question_text = str(question)
+        analysis.passages = list(passages)  # titles, dates (support.py)
         if not candidates or total <= 0:
             analysis.missing_names = [w for w in q.names.values() if w.lower() in question.lower()]
             return analysis
@@ -218,8 +215,9 @@ class ExtractiveAnswerer(Answerer):
         (best first; a linked sentence is quoted after the sentence it is linked by).
         Empty means refuse."""
         analysis.pool = [self._linked(c, analysis) for c in analysis.candidates]
+        states = Support(analysis, self.thresholds)  # its names and numbers (support.py)
         for c in analysis.pool:
-            c.admissible = self._admissible(c, analysis)
+            c.admissible = self._admissible(c, analysis) and states(c)
         return self._select(analysis)
 
     def _linked(self, c: Candidate, analysis: Analysis) -> Candidate:

@@ -75,6 +75,32 @@ does not say what is asked about it matches its names only."""
 
 RELATION_RELAX = 0.5
 
+# Claims (support.py): the names and numbers a question states must be stated by the
+# article its answer is quoted from. Calibrated with benchmarks/calibrate_refusal.py --sweep
+# --tune-half A on cached retrieval (1,601 questions: the sets above plus the distractor
+# twins of benchmarks/distractors.py and tests/data/distractors_default.jsonl), fitted on
+# the A halves, checked on B. Refusals of the twins rise from 0.59/0.54 (rtqa A/B) to
+# 0.78/0.77 and from 0.34/0.37 (hotpot) to 0.60/0.64, of nogold from 0.70/0.71 to
+# 0.78/0.77, for no loss on seed or rtqa@500 and 1.2/1.4 points of hotpot A/B (two-hop
+# questions whose "X and Y" names sit in two articles). CLAIM_SUPPORT 1.0 loses 2 more
+# hotpot:A questions, 0.5 refuses fewer nogold; CLAIM_SHARE 1.0 costs hotpot for nothing;
+# CLAIM_NEAR 0.5 refuses 2-3 more twins but drops seed from 0.895 to 0.860 and rtqa@500
+# by 2 points; a dense relaxation (CLAIM_RELAX 0.7) lets 2-4 points of twins through.
+# CLAIM_DESCRIBING makes no difference on A (1.0 kept: no special case).
+CLAIM_SUPPORT = 0.75
+"""Share of a name phrase's weight a text must match to state it (0: no claim check)."""
+CLAIM_SHARE = 0.9
+"""Weighted share of the question's claims the candidate's article must state."""
+CLAIM_NEAR = 0.0
+"""Weighted share of the claims the sentence and its neighbours must state (0: none)."""
+CLAIM_RELAX = 1.1
+"""Cosine similarity from which CLAIM_SHARE is relaxed to MIN_NAME_COVERAGE x it (1.1:
+never: on-topic distractors are close on the dense side by construction)."""
+CLAIM_DESCRIBING = 1.0
+"""Weight of a lone demonym claim ("Nepali": articles write "Nepalis", "Nepal")."""
+CLAIM_BRIDGE = 1.0
+"""1: claims the article lacks may be stated by a retrieved article naming it (two hops)."""
+
 RARITY_PIVOT, RARITY_SCALE, RARITY_MIN, RARITY_MAX = 7.5, 4.0, 0.2, 1.5  # see rarity
 NUMBER_NAME_WEIGHT = 0.5  # a number's share in name coverage, relative to a name's
 CARRIED_WEIGHT = 0.5  # weight of terms carried over from the previous turn
@@ -128,3 +154,9 @@ class Thresholds:
     chain_discount: float = CHAIN_DISCOUNT
     min_relation: float = MIN_RELATION
     relation_relax: float = RELATION_RELAX
+    claim_support: float = CLAIM_SUPPORT
+    claim_share: float = CLAIM_SHARE
+    claim_near: float = CLAIM_NEAR
+    claim_relax: float = CLAIM_RELAX
+    claim_describing: float = CLAIM_DESCRIBING
+    claim_bridge: float = CLAIM_BRIDGE
