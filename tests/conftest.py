@@ -88,6 +88,20 @@ def seed_assistant(seed_index: Settings, real_embeddings: Embeddings) -> Assista
     return Assistant(seed_index, embeddings=real_embeddings)
 
 
+@pytest.fixture(scope="session")
+def default_app(
+    tmp_path_factory: pytest.TempPathFactory, real_embeddings: Embeddings
+) -> Iterator[object]:
+    """`python app.py` over a real index of the default article (a netutil.AppProcess; its
+    feedback file is feedback.jsonl beside its log), started once per session: each start
+    costs an interpreter, the model and a warm-up. Shared by the test modules that only ask
+    and read; a test that changes the corpus, the index or the server starts its own."""
+    from browserutil import served_default_corpus
+
+    with served_default_corpus(tmp_path_factory.mktemp("default-app"), real_embeddings) as app:
+        yield app
+
+
 @pytest.fixture
 def fake_assistant(settings: Settings) -> FakeAssistant:
     """A FakeAssistant over a temporary copy of the default corpus, already 'indexed'."""
@@ -115,6 +129,11 @@ def chromium() -> Iterator[object]:
     if not CHROMIUM.exists():
         pytest.skip("needs Debian's /usr/bin/chromium (apt install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright for Python")
+    from browserutil import WAIT_MS
+
+    # expect() assertions have their own 5 s default, apart from the pages' timeout: on a
+    # loaded machine a rebuild or a restored chat takes longer, and the test failed.
+    sync_api.expect.set_options(timeout=WAIT_MS)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser

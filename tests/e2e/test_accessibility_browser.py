@@ -6,13 +6,11 @@ violation; and the keyboard alone asks a question and opens a citation."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from langchain_core.embeddings import Embeddings
 
-from browserutil import BROWSER_MARKS, ask_in_chat, open_page, served_default_corpus
+from browserutil import BROWSER_MARKS, ask_in_chat, open_page
 from paths import REPO
 
 pytestmark = BROWSER_MARKS
@@ -22,11 +20,10 @@ AXE = REPO / "tests" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, real_embeddings: Embeddings) -> Iterator[Any]:
-    root = tmp_path_factory.mktemp("a11y")
-    with served_default_corpus(root, real_embeddings) as app:
-        yield app
+@pytest.fixture
+def server(default_app: Any) -> Any:
+    """The session's shared `python app.py` over the default article (conftest)."""
+    return default_app
 
 
 def _violations(page: Any) -> list[dict[str, Any]]:

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from langchain_core.embeddings import Embeddings
 
-from browserutil import BROWSER_MARKS, ask_in_chat, open_page, served_default_corpus, shot
+from browserutil import BROWSER_MARKS, ask_in_chat, open_page, shot
 
 pytestmark = BROWSER_MARKS
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright for Python")
@@ -25,11 +23,10 @@ DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, real_embeddings: Embeddings) -> Iterator[Any]:
-    root = tmp_path_factory.mktemp("ux")
-    with served_default_corpus(root, real_embeddings) as app:
-        yield app
+@pytest.fixture
+def server(default_app: Any) -> Any:
+    """The session's shared `python app.py` over the default article (conftest)."""
+    return default_app
 
 
 def _page(chromium: Any, server: Any, options: dict[str, Any]) -> Any:

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
-from askfront.core.config import Settings
-from netutil import serve_app
+from netutil import AppProcess
 from paths import DATA, REPO
 
 pytestmark = pytest.mark.slow
@@ -25,9 +23,7 @@ SEED = DATA / "seed_testset.jsonl"
 DEADLINE_S = 600  # per phase; a ceiling against hangs, not a performance claim
 
 
-def test_50_openai_clients_beside_the_ask_api_get_every_answer(
-    seed_index: Settings, tmp_path: Path
-) -> None:
+def test_50_openai_clients_beside_the_ask_api_get_every_answer(default_app: AppProcess) -> None:
     spec = importlib.util.spec_from_file_location("askfront_bench_openai_load", BENCH)
     assert spec is not None and spec.loader is not None
     bench = importlib.util.module_from_spec(spec)
@@ -35,10 +31,10 @@ def test_50_openai_clients_beside_the_ask_api_get_every_answer(
     items = [json.loads(line) for line in SEED.read_text(encoding="utf-8").splitlines() if line]
     questions = [q["question"] for q in items if not q.get("history")][:20]
 
-    with serve_app(seed_index, tmp_path) as app:
-        report = bench.run_benchmark(
-            app.url, questions, clients=50, per_client=2, rounds=1, deadline_s=DEADLINE_S
-        )
+    # The session's shared server (conftest): this test only asks.
+    report = bench.run_benchmark(
+        default_app.url, questions, clients=50, per_client=2, rounds=1, deadline_s=DEADLINE_S
+    )
     print(json.dumps(report["median"], indent=2))
     assert report["errors"] == {"ask_api": 0, "openai": 0, "openai_stream": 0}, report
     for phase, summary in report["rounds_detail"][0].items():

@@ -9,10 +9,12 @@ the new files answered.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from langchain_core.embeddings import Embeddings
@@ -22,9 +24,33 @@ from askfront.core.config import Settings
 from askfront.indexing.store import active_build
 from askfront.indexing.sync import sync
 from attackutil import assert_stores_agree, bulletin, env, index_json
-from paths import REPO
+from paths import DEFAULT_ARTICLE, REPO
 
 STOPPER = REPO / "tests" / "stop_at_stage.py"
+
+
+@pytest.fixture(scope="module")
+def thirty_built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The default article and bulletins 0-29, indexed by the real CLI once per module: the
+    state every kill test starts from. Read-only: each test works on its own copy."""
+    root = tmp_path_factory.mktemp("thirty")
+    (root / "corpus").mkdir()
+    shutil.copy(DEFAULT_ARTICLE, root / "corpus" / DEFAULT_ARTICLE.name)
+    for i in range(30):
+        (root / "corpus" / f"bulletin-{i:02d}.md").write_text(bulletin(i))
+    built = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+    index_json(built)
+    return built
+
+
+@pytest.fixture
+def thirty(tmp_path: Path, thirty_built: Settings) -> Settings:
+    """This test's own copy of `thirty_built`. The same index, not a look-alike: the CLI that
+    built it has exited (every store is on disk), sources are relative paths and files are
+    known by their hash."""
+    shutil.copytree(thirty_built.corpus_dir, tmp_path / "corpus")
+    shutil.copytree(thirty_built.index_dir, tmp_path / "index")
+    return Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
 
 
 def _kill_at(settings: Settings, stage: str, *args: str) -> None:
@@ -52,12 +78,10 @@ def _kill_at(settings: Settings, stage: str, *args: str) -> None:
     "stage", ["embedding", "records", "docstore", "deleting", "bm25", "state", "manifest"]
 )
 def test_kill_at_each_stage_of_a_sync_is_repaired_by_the_next_run(
-    settings: Settings, real_embeddings: Embeddings, stage: str
+    thirty: Settings, real_embeddings: Embeddings, stage: str
 ) -> None:
-    for i in range(30):
-        (settings.corpus_dir / f"bulletin-{i:02d}.md").write_text(bulletin(i))
-    index_json(settings)
-    # 24 files added (two batches of the indexer), 5 deleted.
+    settings = thirty
+    # From bulletins 0-29 indexed: 24 files added (two batches of the indexer), 5 deleted.
     for i in range(30, 54):
         (settings.corpus_dir / f"bulletin-{i:02d}.md").write_text(bulletin(i))
     for i in range(5):
@@ -83,11 +107,10 @@ def test_kill_at_each_stage_of_a_sync_is_repaired_by_the_next_run(
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("stage", ["deleting", "bm25", "state"])
 def test_kill_during_a_delete_only_sync_is_repaired_by_the_next_run(
-    settings: Settings, real_embeddings: Embeddings, stage: str
+    thirty: Settings, real_embeddings: Embeddings, stage: str
 ) -> None:
-    for i in range(30):
-        (settings.corpus_dir / f"bulletin-{i:02d}.md").write_text(bulletin(i))
-    index_json(settings)
+    settings = thirty
+    # From bulletins 0-29 indexed, 10 deleted.
     for i in range(10):
         (settings.corpus_dir / f"bulletin-{i:02d}.md").unlink()
 
