@@ -40,6 +40,7 @@ sys.path.insert(0, str(HERE))
 DATASET = HERE.parent.parent / "shared" / "datasets" / "realtimeqa-2024"
 ENV = {"HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "PYTHONUNBUFFERED": "1",
        "GRADIO_ANALYTICS_ENABLED": "False", "ASKFRONT_EMBEDDING_PROFILE": "fast"}  # fmt: skip
+EMBED_SLICE = 20_000
 
 
 def _free_port() -> int:
@@ -98,7 +99,12 @@ def build(root: Path, chunks: int, port: int, dataset: Path) -> dict[str, Any]:
     texts = [c.text for c in corpus.chunks()]
     import numpy as np
 
-    vectors = np.asarray(embeddings.embed_documents(texts), dtype=np.float32)
+    # In slices: embed_documents returns Python lists (LangChain's API), 1M x 256 floats
+    # of which would take ~8 GB at once.
+    vectors = np.empty((len(texts), len(embeddings.embed_query("x"))), dtype=np.float32)
+    for a in range(0, len(texts), EMBED_SLICE):
+        vectors[a : a + EMBED_SLICE] = embeddings.embed_documents(texts[a : a + EMBED_SLICE])
+    del texts
     out["embed_s"] = time.perf_counter() - t
     out["stages"] = synthetic.build_askfront_index(settings, corpus, vectors)
     out["build_s"] = time.perf_counter() - t
