@@ -39,8 +39,9 @@ def _document(n: int, sentences: int) -> tuple[Document, list[Chunk]]:
     doc = Document(path=f"a{n}.md", text=text, sha256=f"sha{n}", title=f"Title {n}")
     chunks, start = [], 0
     for i, part in enumerate(parts):
+        end = start + len(part)
         chunks.append(Chunk(id=f"c{n}-{i}", source=doc.path, index=i, text=part, start=start,
-                            end=start + len(part), sentences=((start, start + len(part)),)))  # fmt: skip
+                            end=end, sentences=((start, end),)))  # fmt: skip
         start += len(part) + 1
     return doc, chunks
 
@@ -91,6 +92,8 @@ def test_a_document_caught_mid_rewrite_is_left_for_the_next_refresh(
     store = DocStore(tmp_path / "replica" / "docstore.sqlite")
     _, expected = replica._remote_index(docs)
 
-    assert replica._fill_by_scan(store, docs, chunks, {d.path for d in documents}, expected) is False
+    assert (
+        replica._fill_by_scan(store, docs, chunks, {d.path for d in documents}, expected) is False
+    )
     assert store.document("a1.md") is None
     assert store.document("a0.md") is not None and store.document("a2.md") is not None

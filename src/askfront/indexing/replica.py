@@ -198,6 +198,26 @@ def _fill(build: Build) -> bool:
     return complete
 
 
+def fetch_documents(build: Build, chunk_ids: Sequence[str]) -> None:
+    """Read-through for a replica still filling its cache: write the documents of
+    `chunk_ids` (which dense search found in Chroma) into the cache's docstore now, so that
+    the answer can quote and cite them before the first fill reaches them.
+
+    Raises:
+        StoreUnavailableError: if the Chroma server cannot be reached.
+    """
+    try:
+        client = build.client
+        chunks_coll: Any = client.get_collection(build.name, embedding_function=None)
+        got = chunks_coll.get(ids=list(chunk_ids), include=["metadatas"])
+        sources = sorted({str((m or {}).get("source")) for m in got["metadatas"]} - {"None"})
+        if sources:
+            docs: Any = client.get_collection(docs_name(build.name), embedding_function=None)
+            _store_page(build.docstore, docs, sources, _chunks_of(chunks_coll, sources))
+    except Exception as exc:  # chromadb raises plain exceptions when the server goes away
+        raise StoreUnavailableError(f"Fetching passages from Chroma failed: {exc}") from exc
+
+
 def _store_page(
     store: DocStore, docs: Any, paths: Sequence[str], by_source: dict[str, list[Chunk]]
 ) -> bool:
