@@ -42,7 +42,8 @@ sys.path.insert(0, str(HERE))
 DATASET = HERE.parent.parent / "shared" / "datasets" / "realtimeqa-2024"
 ENV = {"HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "PYTHONUNBUFFERED": "1",
        "GRADIO_ANALYTICS_ENABLED": "False", "ASKFRONT_EMBEDDING_PROFILE": "fast"}  # fmt: skip
-EMBED_SLICE = 20_000
+EMBED_SLICE = 10_000  # model2vec forks workers above 10k texts: slower here, and it turns
+# off the tokenizer's own threads for the rest of the process
 
 
 def _free_port() -> int:
