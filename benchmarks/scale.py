@@ -124,13 +124,17 @@ def ask(root: Path, port: int, questions: list[str]) -> dict[str, Any]:
     for q in questions[:5]:
         assistant.ask(q)
     times = []
+    stages: dict[str, list[float]] = {}
     for q in questions:
         t = time.perf_counter()
-        assistant.ask(q)
+        answer = assistant.ask(q)
         times.append((time.perf_counter() - t) * 1000)
+        for name, ms in (answer.timings or {}).items():  # the profile: per-stage medians
+            stages.setdefault(name, []).append(float(ms))
     times.sort()
     return {"n": len(times), "p50_ms": statistics.median(times),
             "p95_ms": times[int(0.95 * (len(times) - 1))],
+            "stage_p50_ms": {k: statistics.median(v) for k, v in stages.items()},
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}  # fmt: skip
 
 
