@@ -27,14 +27,16 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import shutil
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from askfront.core.errors import StoreUnavailableError
+from askfront.core.errors import IndexWriteError, StoreUnavailableError
 from askfront.core.types import Chunk, Document, PageSpan
 from askfront.indexing import bm25
 from askfront.indexing.docstore import DocStore
@@ -299,9 +301,8 @@ def _rebuild_bm25(build: Build, generation: int, complete: bool) -> None:
     version = build.docstore.version()
     folder = build.bm25_dir()
     if folder is None or not folder.is_dir() or state.get("docstore_version") != version:
-        ids, texts, sources, dates = build.docstore.all_chunk_texts()
         folder = build.dir / f"bm25-{generation}-{version}"
-        bm25.build(folder, ids, texts, sources, [date_int(d) for d in dates])
+        _bm25_in_child(build.docstore.path, folder)
     build.write_state(
         generation=generation, bm25=folder.name, docstore_version=version, complete=complete,
         replica=True, updated_at=time.time(),
@@ -309,6 +310,31 @@ def _rebuild_bm25(build: Build, generation: int, complete: bool) -> None:
     for old in build.dir.glob("bm25-*"):
         if old != folder:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _bm25_in_child(docstore: Path, folder: Path) -> None:
+    """Build BM25 from the docstore in a child process. Every chunk's text and stemmed
+    terms (~7 GB at a million chunks) would otherwise stay the serving process's peak
+    memory for good; the child's goes away with it, and the index is memory-mapped after.
+
+    Raises:
+        IndexWriteError: if the child fails (its traceback is in the log).
+    """
+    child = multiprocessing.get_context("spawn").Process(
+        target=_bm25_from_docstore, args=(str(docstore), str(folder)), name="askfront-bm25"
+    )
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise IndexWriteError(
+            f"Building the replica's keyword index failed (exit code {child.exitcode}); "
+            "the next refresh tries again."
+        )
+
+
+def _bm25_from_docstore(docstore: str, folder: str) -> None:
+    ids, texts, sources, dates = DocStore(Path(docstore)).all_chunk_texts()
+    bm25.build(Path(folder), ids, texts, sources, [date_int(d) for d in dates])
 
 
 def _remote_shas(docs: Any) -> dict[str, str]:
