@@ -19,7 +19,12 @@ import threading
 import time
 from typing import Any
 
-from askfront.core.errors import IndexLockedError, IndexNotFoundError, StoreUnavailableError
+from askfront.core.errors import (
+    IndexLockedError,
+    IndexNotFoundError,
+    IndexWriteError,
+    StoreUnavailableError,
+)
 from askfront.indexing.chroma import chroma_client
 from askfront.indexing.lock import index_lock
 from askfront.indexing.replica import Pointer, cache_store, fill_cache, read_pointer
@@ -124,7 +129,7 @@ class Follower:
         generation, else the replica cache, refreshed from Chroma."""
         current = self._current
         if (pointer, True) == (self._pointer, self._complete) and (
-            current is not None and current.state_path.is_file()
+            current is not None and current.state_path.is_file() and current.docstore.path.is_file()
         ):
             return  # up to date, and the cache was not deleted under us
         local = Build(self.store, pointer.build)
@@ -180,6 +185,8 @@ class Follower:
                 if failing:
                     logger.warning("Chroma at %s answers again", self.store.chroma.address)
                 failing = False
+            except IndexWriteError as exc:  # e.g. the cache deleted mid-refresh
+                logger.warning("%s", exc)
             except StoreUnavailableError as exc:
                 if not failing:
                     logger.warning("Cannot follow the index (%s); answering from the cache", exc)
