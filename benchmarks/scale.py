@@ -12,7 +12,9 @@ Per size, in a fresh temporary folder:
 - ask(): `Assistant.ask` in a child process on the indexer's folder, over the questions
   (5 warm-up), p50 and p95;
 - replica: `askfront serve` with only the Chroma address and an empty cache folder; cold
-  start = launch to the first /ask answer; then 20 answers; peak RSS (VmHWM);
+  start = launch to the first /ask answer (dense search from Chroma while the cache fills,
+  askfront.indexing.follow); 20 answers, peak RSS (VmHWM); then the time until the cache
+  is full (hybrid search; at most --full-wait s), 20 more answers and peak RSS again;
 - disk: the Chroma server's folder, the indexer's folder and the replica's cache.
 
 Writes JSON to --out and prints a Markdown table. Loopback only.
@@ -40,6 +42,8 @@ sys.path.insert(0, str(HERE))
 DATASET = HERE.parent.parent / "shared" / "datasets" / "realtimeqa-2024"
 ENV = {"HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "PYTHONUNBUFFERED": "1",
        "GRADIO_ANALYTICS_ENABLED": "False", "ASKFRONT_EMBEDDING_PROFILE": "fast"}  # fmt: skip
+EMBED_SLICE = 10_000  # model2vec forks workers above 10k texts: slower here, and it turns
+# off the tokenizer's own threads for the rest of the process
 
 
 def _free_port() -> int:
@@ -98,7 +102,12 @@ def build(root: Path, chunks: int, port: int, dataset: Path) -> dict[str, Any]:
     texts = [c.text for c in corpus.chunks()]
     import numpy as np
 
-    vectors = np.asarray(embeddings.embed_documents(texts), dtype=np.float32)
+    # In slices: embed_documents returns Python lists (LangChain's API), 1M x 256 floats
+    # of which would take ~8 GB at once.
+    vectors = np.empty((len(texts), len(embeddings.embed_query("x"))), dtype=np.float32)
+    for a in range(0, len(texts), EMBED_SLICE):
+        vectors[a : a + EMBED_SLICE] = embeddings.embed_documents(texts[a : a + EMBED_SLICE])
+    del texts
     out["embed_s"] = time.perf_counter() - t
     out["stages"] = synthetic.build_askfront_index(settings, corpus, vectors)
     out["build_s"] = time.perf_counter() - t
@@ -115,13 +124,17 @@ def ask(root: Path, port: int, questions: list[str]) -> dict[str, Any]:
     for q in questions[:5]:
         assistant.ask(q)
     times = []
+    stages: dict[str, list[float]] = {}
     for q in questions:
         t = time.perf_counter()
-        assistant.ask(q)
+        answer = assistant.ask(q)
         times.append((time.perf_counter() - t) * 1000)
+        for name, ms in (answer.timings or {}).items():  # the profile: per-stage medians
+            stages.setdefault(name, []).append(float(ms))
     times.sort()
     return {"n": len(times), "p50_ms": statistics.median(times),
             "p95_ms": times[int(0.95 * (len(times) - 1))],
+            "stage_p50_ms": {k: statistics.median(v) for k, v in stages.items()},
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}  # fmt: skip
 
 
@@ -133,8 +146,10 @@ def _post(url: str, question: str) -> dict[str, Any]:
         return dict(json.loads(resp.read())["data"][0])
 
 
-def replica(root: Path, port: int, questions: list[str]) -> dict[str, Any]:
-    """An `askfront serve` replica from an empty cache: cold start, then peak RSS."""
+def replica(root: Path, port: int, questions: list[str], full_wait: float) -> dict[str, Any]:
+    """An `askfront serve` replica from an empty cache: cold start (launch to the first
+    answer, which comes from Chroma's dense search while the cache fills), peak RSS while
+    warming, then time until the cache is full (at most `full_wait` s) and peak RSS after."""
     cache, empty = root / "replica-cache", root / "replica-corpus"
     empty.mkdir(exist_ok=True)
     web = _free_port()
@@ -157,11 +172,23 @@ def replica(root: Path, port: int, questions: list[str]) -> dict[str, Any]:
                 time.sleep(0.5)
         out: dict[str, Any] = {"cold_start_s": time.perf_counter() - t,
                                "first_answer_cited": bool(first.get("citations"))}  # fmt: skip
+        out["first_notice"] = first.get("notice")
         for q in questions[1:21]:
             _post(url, q)
-        status = Path(f"/proc/{proc.pid}/status").read_text()
-        hwm = next(line for line in status.splitlines() if line.startswith("VmHWM"))
-        out["peak_rss_mb"] = int(hwm.split()[1]) / 1024
+        out["peak_rss_mb_warming"] = _hwm_mb(proc.pid)
+        # Then until the first fill is done (BM25 built: state.json written) and 20 more
+        # answers, now hybrid: the steady state's memory.
+        deadline = time.perf_counter() + full_wait
+        while not list((cache / "replica" / "builds").glob("*/state.json")):
+            if proc.poll() is not None or time.perf_counter() > deadline:
+                out["cache_full_s"] = None
+                break
+            time.sleep(1)
+        else:
+            out["cache_full_s"] = time.perf_counter() - t
+            for q in questions[21:41]:
+                _post(url, q)
+        out["peak_rss_mb"] = _hwm_mb(proc.pid)
         out["cache_bytes"] = _du(cache)
         return out
     finally:
@@ -169,18 +196,27 @@ def replica(root: Path, port: int, questions: list[str]) -> dict[str, Any]:
         proc.wait(timeout=120)
 
 
+NICE = 0  # --nice: the build and ask children's niceness on a shared machine
+
+
+def _hwm_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    hwm = next(line for line in status.splitlines() if line.startswith("VmHWM"))
+    return int(hwm.split()[1]) / 1024
+
+
 def _child(fn: str, *args: str) -> dict[str, Any]:
-    # Builds and query runs at nice 15 (the machine is shared). The replica is not: at nice
-    # 15 on a loaded machine Gradio's launch-time check of its own port timed out.
+    # The replica never runs niced: at nice 15 on a loaded machine Gradio's launch-time
+    # check of its own port timed out.
     done = subprocess.run([sys.executable, __file__, "--child", fn, *args],
                           env={**os.environ, **ENV}, capture_output=True, text=True,
-                          preexec_fn=lambda: os.nice(15))  # fmt: skip
+                          preexec_fn=lambda: os.nice(NICE))  # fmt: skip
     if done.returncode:
         raise SystemExit(f"{fn} failed:\n{done.stderr[-3000:]}")
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def measure(chunks: int, dataset: Path, questions: list[str]) -> dict[str, Any]:
+def measure(chunks: int, dataset: Path, questions: list[str], full_wait: float) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix=f"askfront-scale-{chunks}-"))
     port = _free_port()
     exe = Path(sys.executable).parent / "chroma"
@@ -196,7 +232,7 @@ def measure(chunks: int, dataset: Path, questions: list[str]) -> dict[str, Any]:
         qfile = root / "questions.json"
         qfile.write_text(json.dumps(questions))
         out["ask"] = _child("ask", str(root), str(port), str(qfile))
-        out["replica"] = replica(root, port, questions)
+        out["replica"] = replica(root, port, questions, full_wait)
         out["disk_bytes"] = {"chroma": _du(root / "chroma"), "indexer": _du(root / "indexer"),
                              "replica_cache": out["replica"]["cache_bytes"]}  # fmt: skip
         return out
@@ -208,16 +244,19 @@ def measure(chunks: int, dataset: Path, questions: list[str]) -> dict[str, Any]:
 
 def table(results: list[dict[str, Any]]) -> str:
     rows = ["| chunks | build s | chunks/s | ask() p50 ms | ask() p95 ms | serve peak RSS MB "
-            "| replica cold start s | disk MB (Chroma + indexer + replica cache) |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+            "(warming / full) | replica cold start s | replica cache full s "
+            "| disk MB (Chroma + indexer + replica cache) |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     for r in results:
         b, a, rep, d = r["build"], r["ask"], r["replica"], r["disk_bytes"]
+        full = rep.get("cache_full_s")
         rows.append(
             f"| {b['chunks']:,} | {b['build_s']:.0f} | {b['chunks_per_s']:.0f} "
-            f"| {a['p50_ms']:.0f} | {a['p95_ms']:.0f} | {rep['peak_rss_mb']:.0f} "
-            f"| {rep['cold_start_s']:.1f} | {sum(d.values()) / 1e6:.0f} "
-            f"({d['chroma'] / 1e6:.0f} + {d['indexer'] / 1e6:.0f} + "
-            f"{d['replica_cache'] / 1e6:.0f}) |"
+            f"| {a['p50_ms']:.0f} | {a['p95_ms']:.0f} "
+            f"| {rep['peak_rss_mb_warming']:.0f} / {rep['peak_rss_mb']:.0f} "
+            f"| {rep['cold_start_s']:.1f} | {'not reached' if full is None else f'{full:.0f}'} "
+            f"| {sum(d.values()) / 1e6:.0f} ({d['chroma'] / 1e6:.0f} + "
+            f"{d['indexer'] / 1e6:.0f} + {d['replica_cache'] / 1e6:.0f}) |"
         )
     return "\n".join(rows)
 
@@ -228,8 +267,13 @@ def main() -> None:
     parser.add_argument("--dataset", type=Path, default=DATASET)
     parser.add_argument("--questions", type=int, default=100)
     parser.add_argument("--out", type=Path, default=HERE / "results" / "scale.json")
+    parser.add_argument("--full-wait", type=float, default=900,
+                        help="longest wait (s) for a replica's first fill to complete")  # fmt: skip
+    parser.add_argument("--nice", type=int, default=0, help="niceness of the build/ask children")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global NICE
+    NICE = args.nice
     if args.child:
         fn, *rest = args.child
         if fn == "build":
@@ -245,7 +289,7 @@ def main() -> None:
                "load_avg_start": os.getloadavg()}  # fmt: skip
     results = []
     for n in args.chunks:
-        results.append(measure(n, args.dataset, questions))
+        results.append(measure(n, args.dataset, questions, args.full_wait))
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps({"machine": machine, "results": results}, indent=2))
         print(table(results), flush=True)

@@ -70,6 +70,24 @@ def sentence_pool(sources: Sequence[Path]) -> tuple[list[str], list[str]]:
     return sentences, dates or ["2024-01-01"]
 
 
+class _MemoTokenizer:
+    """The real tokenizer, remembering each text's Encoding: a synthetic article is made of
+    pool sentences, so chunking 1M chunks would otherwise tokenize the same ~20k sentences
+    hundreds of times over (85% of the generation time). Same Encodings, same chunks."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+        self.memo: dict[tuple[str, bool], Any] = {}
+
+    def encode_batch(self, texts: list[str], add_special_tokens: bool = True) -> list[Any]:
+        memo = self.memo
+        missing = [t for t in dict.fromkeys(texts) if (t, add_special_tokens) not in memo]
+        if missing:
+            encoded = self.tokenizer.encode_batch(missing, add_special_tokens=add_special_tokens)
+            memo.update({(t, add_special_tokens): e for t, e in zip(missing, encoded, strict=True)})
+        return [memo[(t, add_special_tokens)] for t in texts]
+
+
 def generate(
     sources: Sequence[Path],
     folder: Path,
@@ -90,7 +108,7 @@ def generate(
     pool, dates = sentence_pool(sorted(sources))
     if not pool:
         raise ValueError("the source articles hold no sentences")
-    tokenizer = get_tokenizer(embedding_spec(settings))
+    tokenizer: Any = _MemoTokenizer(get_tokenizer(embedding_spec(settings)))
     folder.mkdir(parents=True, exist_ok=True)
     corpus = SyntheticCorpus(folder)
     total = 0

@@ -288,6 +288,7 @@ class Assistant:
         return self._search.mentions(phrase, date_from, date_to)
 
     def documents(self) -> list[DocumentRecord]:
+        self._search.require_whole()  # a replica still filling would leave articles out
         try:
             rows = self._search.build().docstore.rows()
         except IndexNotFoundError:

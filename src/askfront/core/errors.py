@@ -35,6 +35,10 @@ class StoreUnavailableError(AskfrontError):
     """The vector store (e.g. a Chroma server) cannot be reached."""
 
 
+class IndexWarmingError(AskfrontError):
+    """A replica is still filling its cache: questions about the whole collection must wait."""
+
+
 class LLMUnavailableError(AskfrontError):
     """The configured LLM backend failed, timed out or cannot be reached."""
 

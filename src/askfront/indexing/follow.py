@@ -5,6 +5,11 @@ and, when it moved, refreshes the replica cache from Chroma; searches keep using
 previous build meanwhile. When the reader runs on the indexer's own machine and its
 `index_dir` already holds the published build at that generation, that folder is read
 directly and nothing is fetched.
+
+A replica with an empty cache does not wait for its first fill (minutes at a million
+chunks): it answers at once from Chroma's dense search, fetching the documents of the
+passages it finds (`warming`), while the poll thread fills the cache; it switches to hybrid
+search when the fill is done.
 """
 
 from __future__ import annotations
@@ -14,7 +19,12 @@ import threading
 import time
 from typing import Any
 
-from askfront.core.errors import IndexLockedError, IndexNotFoundError, StoreUnavailableError
+from askfront.core.errors import (
+    IndexLockedError,
+    IndexNotFoundError,
+    IndexWriteError,
+    StoreUnavailableError,
+)
 from askfront.indexing.chroma import chroma_client
 from askfront.indexing.lock import index_lock
 from askfront.indexing.replica import Pointer, cache_store, fill_cache, read_pointer
@@ -35,6 +45,7 @@ class Follower:
         self._current: Build | None = None
         self._pointer: Pointer | None = None
         self._complete = False
+        self._warming = False  # answering from Chroma while the first fill runs
         self._lock = threading.Lock()  # guards _current
         self._refreshing = threading.Lock()  # one refresh at a time in this process
         self._thread: threading.Thread | None = None
@@ -53,6 +64,14 @@ class Follower:
             current = self._first_build()
         self._start_thread()
         return current
+
+    @property
+    def warming(self) -> bool:
+        """True while the build() is a cache still being filled for the first time: dense
+        search works (documents are fetched as passages are found), keyword search and
+        questions about the whole collection do not yet."""
+        with self._lock:
+            return self._warming
 
     def close(self) -> None:
         self._stop.set()
@@ -73,6 +92,15 @@ class Follower:
                 f"No index has been published to the Chroma server at "
                 f"{self.store.chroma.address}. Run `askfront index` on the indexer machine."
             )
+        local = Build(self.store, pointer.build).state()
+        on_indexer = local.get("generation") == pointer.generation and not local.get("pending")
+        if not on_indexer and self._cached() is None:
+            # Nothing to answer from yet: answer from Chroma while the poll thread fills.
+            logger.info("Replica cache empty: answering from Chroma while it fills")
+            with self._lock:
+                self._current = Build(self.cache, pointer.build)
+                self._warming = True
+            return self._current
         self._follow(pointer, wait=True)
         with self._lock:
             if self._current is None:
@@ -101,7 +129,7 @@ class Follower:
         generation, else the replica cache, refreshed from Chroma."""
         current = self._current
         if (pointer, True) == (self._pointer, self._complete) and (
-            current is not None and current.state_path.is_file()
+            current is not None and current.state_path.is_file() and current.docstore.path.is_file()
         ):
             return  # up to date, and the cache was not deleted under us
         local = Build(self.store, pointer.build)
@@ -130,6 +158,7 @@ class Follower:
             self._current = build
             self._pointer = pointer
             self._complete = complete
+            self._warming = False
 
     def _start_thread(self) -> None:
         with self._lock:
@@ -138,16 +167,26 @@ class Follower:
             self._thread = threading.Thread(target=self._poll, name="askfront-follow", daemon=True)
         self._thread.start()
 
+    def refresh(self) -> None:
+        """One poll: follow the published pointer if it moved (or finish the first fill).
+
+        Raises:
+            StoreUnavailableError: if the Chroma server cannot be reached.
+        """
+        pointer = self._read_pointer()
+        if pointer is not None:
+            self._follow(pointer, wait=False)
+
     def _poll(self) -> None:
         failing = False
         while not self._stop.wait(POLL_S):
             try:
-                pointer = self._read_pointer()
-                if pointer is not None:
-                    self._follow(pointer, wait=False)
+                self.refresh()
                 if failing:
                     logger.warning("Chroma at %s answers again", self.store.chroma.address)
                 failing = False
+            except IndexWriteError as exc:  # e.g. the cache deleted mid-refresh
+                logger.warning("%s", exc)
             except StoreUnavailableError as exc:
                 if not failing:
                     logger.warning("Cannot follow the index (%s); answering from the cache", exc)

@@ -27,14 +27,16 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import shutil
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from askfront.core.errors import StoreUnavailableError
+from askfront.core.errors import IndexWriteError, StoreUnavailableError
 from askfront.core.types import Chunk, Document, PageSpan
 from askfront.indexing import bm25
 from askfront.indexing.docstore import DocStore
@@ -171,6 +173,8 @@ def fill_cache(store: StoreSpec, pointer: Pointer) -> tuple[Build, bool]:
             f"Refreshing the replica cache from Chroma at {store.chroma.address} failed: {exc}"
         ) from exc
     _rebuild_bm25(build, pointer.generation, complete)
+    if not build.docstore.path.is_file():  # the cache folder was deleted under this refresh
+        raise IndexWriteError("The replica cache was deleted during a refresh; filling it again.")
     activate(cache, build)
     for folder in (cache.index_dir / "builds").iterdir():
         if folder.name != build.name and folder.is_dir():
@@ -183,24 +187,79 @@ def _fill(build: Build) -> bool:
     docs: Any = client.get_collection(docs_name(build.name), embedding_function=None)
     chunks_coll: Any = client.get_collection(build.name, embedding_function=None)
     store = build.docstore
-    remote = _remote_shas(docs)
+    remote, expected = _remote_index(docs)
     local = {row.path: row.sha256 for row in store.rows()}
     for path in sorted(set(local) - set(remote)):
         store.delete_document(path)
     changed = sorted(p for p, sha in remote.items() if local.get(p) != sha)
     if not changed:
         return True
-    scan = _scan_chunks(chunks_coll) if len(changed) > _SCAN_ABOVE else None
+    if len(changed) > _SCAN_ABOVE:
+        return _fill_by_scan(store, docs, chunks_coll, set(changed), expected)
     complete = True
     for part in _pages(changed, 200):
-        got = docs.get(ids=list(part), include=["documents", "metadatas"])
-        if scan is not None:
-            by_source = {p: scan.get(p, []) for p in part}
-        else:
-            by_source = _chunks_of(chunks_coll, part)
-        for path, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-            complete &= _store_document(store, path, text or "", dict(meta or {}),
-                                        by_source.get(path, []))  # fmt: skip
+        complete &= _store_page(store, docs, part, _chunks_of(chunks_coll, part))
+    return complete
+
+
+def fetch_documents(build: Build, chunk_ids: Sequence[str]) -> None:
+    """Read-through for a replica still filling its cache: write the documents of
+    `chunk_ids` (which dense search found in Chroma) into the cache's docstore now, so that
+    the answer can quote and cite them before the first fill reaches them.
+
+    Raises:
+        StoreUnavailableError: if the Chroma server cannot be reached.
+    """
+    try:
+        client = build.client
+        chunks_coll: Any = client.get_collection(build.name, embedding_function=None)
+        got = chunks_coll.get(ids=list(chunk_ids), include=["metadatas"])
+        sources = sorted({str((m or {}).get("source")) for m in got["metadatas"]} - {"None"})
+        if sources:
+            docs: Any = client.get_collection(docs_name(build.name), embedding_function=None)
+            _store_page(build.docstore, docs, sources, _chunks_of(chunks_coll, sources))
+    except Exception as exc:  # chromadb raises plain exceptions when the server goes away
+        raise StoreUnavailableError(f"Fetching passages from Chroma failed: {exc}") from exc
+
+
+def _store_page(
+    store: DocStore, docs: Any, paths: Sequence[str], by_source: dict[str, list[Chunk]]
+) -> bool:
+    """Fetch the documents `paths` and write them with their chunks; False if one was
+    being re-indexed (its chunks did not check out)."""
+    complete = True
+    got = docs.get(ids=list(paths), include=["documents", "metadatas"])
+    for path, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+        complete &= _store_document(store, path, text or "", dict(meta or {}),
+                                    by_source.get(path, []))  # fmt: skip
+    return complete
+
+
+def _fill_by_scan(
+    store: DocStore, docs: Any, chunks_coll: Any, wanted: set[str], expected: dict[str, int]
+) -> bool:
+    """A cold start's one pass over the chunk collection, streamed: chunks are held only
+    until their document has all of them (the indexer writes a document's chunks
+    together, so that is a few pages at most), then the document is fetched and written."""
+    pending: dict[str, list[Chunk]] = defaultdict(list)
+    ready: list[str] = []
+    done: set[str] = set()
+    complete = True
+    for page in _scan_pages(chunks_coll):
+        for chunk in page:
+            if chunk.source not in wanted:
+                continue
+            pending[chunk.source].append(chunk)
+            if len(pending[chunk.source]) == expected.get(chunk.source, -1):
+                ready.append(chunk.source)
+        if len(ready) >= 200:
+            complete &= _store_page(store, docs, ready, {p: pending.pop(p) for p in ready})
+            done.update(ready)
+            ready = []
+    # Whatever is left: documents with no text, or caught mid-rewrite (checked and retried).
+    rest = ready + sorted(wanted - done - set(ready))
+    for part in _pages(rest, 200):
+        complete &= _store_page(store, docs, part, {p: pending.pop(p, []) for p in part})
     return complete
 
 
@@ -244,9 +303,8 @@ def _rebuild_bm25(build: Build, generation: int, complete: bool) -> None:
     version = build.docstore.version()
     folder = build.bm25_dir()
     if folder is None or not folder.is_dir() or state.get("docstore_version") != version:
-        ids, texts, sources, dates = build.docstore.all_chunk_texts()
         folder = build.dir / f"bm25-{generation}-{version}"
-        bm25.build(folder, ids, texts, sources, [date_int(d) for d in dates])
+        _bm25_in_child(build.docstore.path, folder)
     build.write_state(
         generation=generation, bm25=folder.name, docstore_version=version, complete=complete,
         replica=True, updated_at=time.time(),
@@ -256,28 +314,58 @@ def _rebuild_bm25(build: Build, generation: int, complete: bool) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
+def _bm25_in_child(docstore: Path, folder: Path) -> None:
+    """Build BM25 from the docstore in a child process. Every chunk's text and stemmed
+    terms (~7 GB at a million chunks) would otherwise stay the serving process's peak
+    memory for good; the child's goes away with it, and the index is memory-mapped after.
+
+    Raises:
+        IndexWriteError: if the child fails (its traceback is in the log).
+    """
+    child = multiprocessing.get_context("spawn").Process(
+        target=_bm25_from_docstore, args=(str(docstore), str(folder)), name="askfront-bm25"
+    )
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise IndexWriteError(
+            f"Building the replica's keyword index failed (exit code {child.exitcode}); "
+            "the next refresh tries again."
+        )
+
+
+def _bm25_from_docstore(docstore: str, folder: str) -> None:
+    ids, texts, sources, dates = DocStore(Path(docstore)).all_chunk_texts()
+    bm25.build(Path(folder), ids, texts, sources, [date_int(d) for d in dates])
+
+
 def _remote_shas(docs: Any) -> dict[str, str]:
+    return _remote_index(docs)[0]
+
+
+def _remote_index(docs: Any) -> tuple[dict[str, str], dict[str, int]]:
+    """sha256 and chunk count by document path, as published."""
     out: dict[str, str] = {}
+    chunks: dict[str, int] = {}
     offset = 0
     while True:
         got = docs.get(include=["metadatas"], limit=_PAGE * 5, offset=offset)
         for path, meta in zip(got["ids"], got["metadatas"], strict=True):
             out[path] = str((meta or {}).get("sha256", ""))
+            chunks[path] = int((meta or {}).get("chunks", 0))
         if len(got["ids"]) < _PAGE * 5:
-            return out
+            return out, chunks
         offset += len(got["ids"])
 
 
-def _scan_chunks(collection: Any) -> dict[str, list[Chunk]]:
-    """Every chunk of the collection, by source (a cold start's one pass over it)."""
-    out: dict[str, list[Chunk]] = defaultdict(list)
+def _scan_pages(collection: Any) -> Iterator[list[Chunk]]:
+    """Every chunk of the collection, a page at a time."""
     offset = 0
     while True:
         got = collection.get(include=["documents", "metadatas"], limit=_PAGE * 5, offset=offset)
-        for chunk in _chunks(got):
-            out[chunk.source].append(chunk)
+        yield list(_chunks(got))
         if len(got["ids"]) < _PAGE * 5:
-            return out
+            return
         offset += len(got["ids"])
 
 

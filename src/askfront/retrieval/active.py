@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from askfront.core.errors import AskfrontError
+from askfront.core.errors import AskfrontError, IndexWarmingError
 from askfront.indexing.follow import Follower
 from askfront.indexing.store import MANIFEST, Build, StoreSpec, active_build, read_json
 from askfront.retrieval.base import SearchOptions, SearchResult
@@ -72,9 +72,29 @@ class ActiveRetriever:
                 build.name,
                 generation,
             ):
-                current = Retriever(build, self._embeddings(), reranker_model=self._reranker_model)
+                current = Retriever(build, self._embeddings(), reranker_model=self._reranker_model,
+                                    **self._warming_options(build))  # fmt: skip
                 self._current = current
             return current
+
+    def _warming_options(self, build: Build) -> dict[str, Any]:
+        """A replica answering before its first fill: fetch found documents, say so."""
+        if self._follower is None or not self._follower.warming:
+            return {}
+        from askfront.indexing.replica import fetch_documents
+
+        return {"fetch_missing": lambda ids: fetch_documents(build, ids),
+                "notice": "This server is still loading its keyword index; "
+                          "answered from meaning search only."}  # fmt: skip
+
+    def require_whole(self) -> None:
+        """Raises IndexWarmingError while a replica's cache is still filling for the first
+        time: a listing or count of the collection would leave articles out."""
+        if self._follower is not None and self._follower.warming:
+            raise IndexWarmingError(
+                "This server is still loading the list of articles from the index; "
+                "ask about the whole collection again in a minute."
+            )
 
     def mentions(
         self, phrase: str, date_from: str | None = None, date_to: str | None = None
@@ -86,6 +106,7 @@ class ActiveRetriever:
         """
         from askfront.retrieval.mentions import MentionSearch
 
+        self.require_whole()
         retriever = self.current()
         with self._lock:  # one per build: it keeps a map of the build's words
             search = self._mentions

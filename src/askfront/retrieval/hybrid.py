@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,9 +35,19 @@ class Retriever:
     """Searches one build of the index. Cheap to keep; swapped whole after a rebuild."""
 
     def __init__(
-        self, build: Build, embeddings: Embeddings, *, reranker_model: Path | None = None
+        self,
+        build: Build,
+        embeddings: Embeddings,
+        *,
+        reranker_model: Path | None = None,
+        fetch_missing: Callable[[Sequence[str]], None] | None = None,
+        notice: str | None = None,
     ) -> None:
+        """`fetch_missing` (a replica still filling its cache) writes the documents of chunks
+        Chroma found but the docstore lacks; `notice` goes with every result meanwhile."""
         self.build = build
+        self.fetch_missing = fetch_missing
+        self.notice = notice
         self.reranker_model = reranker_model
         self.embeddings = embeddings
         self.generation = build.state().get("generation")
@@ -128,6 +139,9 @@ class Retriever:
             ranked = self._mmr(qvec, ranked, res, k)
         pool = ranked[: k * 3 if self.reranker_model else k]
         chunks = self.build.docstore.chunks(pool)
+        if self.fetch_missing is not None and len(chunks) < len(pool) and chroma_ok:
+            self.fetch_missing([cid for cid in pool if cid not in chunks])
+            chunks = self.build.docstore.chunks(pool)
         meta = self.build.docstore.doc_meta(c.source for c in chunks.values())
 
         # Keyword-only hits get a dense score too: the refusal decision reads it.
@@ -162,7 +176,7 @@ class Retriever:
         passages = passages[:k]
         for i, p in enumerate(passages):
             p.rank = i + 1
-        return SearchResult(passages, timings, notice, query_vector=qvec)
+        return SearchResult(passages, timings, notice or self.notice, query_vector=qvec)
 
     def _keyword_search(
         self,
