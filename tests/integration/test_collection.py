@@ -254,6 +254,16 @@ def test_key_facts_about_a_topic_quote_sentences_that_hold_it(assistant: Assista
 
 
 @pytest.mark.e2e
+def test_a_topic_that_only_names_the_article_gets_the_whole_article(assistant: Assistant) -> None:
+    answer = _ask(assistant, "What is the article about the bakery prize about?")
+    assert answer.mode == "overview" and _sources(answer) == ["bakery-prize-2024-02-21.md"]
+    assert answer.text.startswith("Overview of")  # not "What ... says about"
+    assert answer.citations[0].quote.startswith("A family bakery in Orchard Street")  # the lead
+    topical = _ask(assistant, "Key facts about the sourdough prize")  # not in the title
+    assert "says about" in topical.text
+
+
+@pytest.mark.e2e
 def test_the_article_among_many_asks_which_one(assistant: Assistant) -> None:
     answer = _ask(assistant, "What is the article about?")
     assert not answer.refused and "holds 6 articles" in answer.text

@@ -96,6 +96,8 @@ _SUMMARY = re.compile(
 _ABOUT_END = re.compile(
     rf"\bwhat(?:'s|\s+is|\s+are|\s+was|\s+were)\s+(?:(?:this|that|the|these|those|each|"
     rf"your)\s+)?(?:\w+\s+){{0,2}}?(?:{_NOUN}|news|it|they|this|that|these|those)"
+    # "What is the article about Luke Littler about?": the qualifier names the article.
+    r"(?:\s+(?:about|on|regarding|concerning)\s+[^?.!]{1,80}?)?"
     r"\s+(?:all\s+)?about\s*[?.!]*$",
     re.I,
 )

@@ -132,6 +132,10 @@ class OverviewAnswerer(KindAnswerer):
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
         blocks: list[tuple[Article, str]] = []
+        if len(chosen) == 1 and in_title(intent.topic or "", chosen[0].title):
+            # The topic only names the article ("What is the article about Luke Littler
+            # about?"): an overview of all of it, lede first, as for "this article".
+            topic = {}
         for art in chosen:
             picked = summarize(self.library.article_passages(art.source), art.title, topic,
                                per_article)  # fmt: skip

@@ -151,6 +151,8 @@ def test_mentioning_is_not_the_same_as_being_about() -> None:
         ("What is the latest article about?", "", False, LATEST),
         ("Give me the gist of the oldest article", "", False, OLDEST),
         ("Brief me on the Kharkiv blackout", "Kharkiv blackout", False, None),
+        ("What is the article about Luke Littler about?", "Luke Littler", False, None),
+        ("What's the story on the harbor strike about?", "harbor strike", False, None),
     ],
 )
 def test_overviews(question: str, topic: str, plural: bool, order: str | None) -> None:
