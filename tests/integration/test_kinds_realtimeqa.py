@@ -59,7 +59,8 @@ def test_the_devset_covers_the_kinds_on_several_articles(realtimeqa: Path) -> No
 def test_kinds_realtimeqa_quality_gate(rtqa_assistant: Assistant) -> None:
     # A ratchet at today's level (2026-12-02: 10 of 18, citation precision 0.42, 20 words;
     # 9 before the title-topic overview): "who"/"how many"/follow-up questions quote the
-    # lede or a sentence of the other Alaska Airlines article. Raise the floor as the answerer (issue 15 items 1-3) improves.
+    # lede or a sentence of the other Alaska Airlines article. Raise the floor as the
+    # answerer (issue 15 items 1-3) improves.
     result = run_eval(rtqa_assistant, load_testset(DEVSET))
     m = result.metrics
     misses = [(r.question, r.answer[:120]) for r in result.records if not r.passed]
