@@ -251,17 +251,9 @@ def _article(i: int) -> str:
 def test_chroma_server_killed_while_indexing_is_a_clear_message(
     settings: Settings, tmp_path: Path
 ) -> None:
-    from netutil import free_port
+    from netutil import chroma_run
 
-    port = free_port()
-    exe = Path(sys.executable).parent / "chroma"
-    server = subprocess.Popen(
-        [str(exe), "run", "--path", str(tmp_path / "chroma-server"), "--port", str(port),
-         "--host", "127.0.0.1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        _wait_for_port(port)
+    with chroma_run(tmp_path / "chroma-server") as (port, server):
         for i in range(48):
             (settings.corpus_dir / f"bulletin-{i:02d}.md").write_text(_article(i))
         server_env = env(settings, ASKFRONT_CHROMA_MODE="server", ASKFRONT_CHROMA_PORT=str(port))
@@ -273,27 +265,10 @@ def test_chroma_server_killed_while_indexing_is_a_clear_message(
         server.kill()  # mid-sync: two more batches need the server
         server.wait(timeout=30)
         _, stderr = proc.communicate(timeout=300)
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait(timeout=30)
     assert proc.returncode == 1
     assert "Traceback" not in stderr and "httpx" not in stderr
     assert f"Chroma server at 127.0.0.1:{port} became unreachable" in stderr
     assert "chroma run" in stderr
-
-
-def _wait_for_port(port: int) -> None:
-    import socket
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail("chroma run did not start within 60 s")
 
 
 def _wait_for_first_batch(settings: Settings, proc: subprocess.Popen[str]) -> None:

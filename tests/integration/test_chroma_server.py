@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +12,7 @@ from askfront.assistant import Assistant, index_spec
 from askfront.core.config import Settings
 from askfront.core.errors import StoreUnavailableError
 from askfront.indexing.sync import sync
+from netutil import chroma_run
 from netutil import free_port as _free_port
 
 pytestmark = pytest.mark.slow
@@ -26,32 +23,12 @@ _RUNNING: list[subprocess.Popen[bytes]] = []
 
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[int]:
-    exe = Path(sys.executable).parent / "chroma"
-    if not exe.exists():
-        exe = Path(shutil.which("chroma") or "chroma")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [str(exe), "run", "--path", str(tmp_path / "chroma-server"), "--port", str(port),
-         "--host", "127.0.0.1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    _RUNNING.append(proc)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("chroma run did not start within 60 s")
-        yield port
-    finally:
-        _RUNNING.remove(proc)
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(timeout=30)
+    with chroma_run(tmp_path / "chroma-server") as (port, proc):
+        _RUNNING.append(proc)
+        try:
+            yield port
+        finally:
+            _RUNNING.remove(proc)
 
 
 def test_index_and_answer_through_chroma_server(

@@ -4,11 +4,6 @@ questions about the whole collection held back until the fill completes."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +14,7 @@ from askfront.core.config import Settings
 from askfront.core.errors import IndexWarmingError
 from askfront.indexing.follow import Follower
 from askfront.indexing.sync import sync
-from netutil import free_port
+from netutil import chroma_run
 
 pytestmark = pytest.mark.slow
 
@@ -29,29 +24,8 @@ SOURCE = "ukraine-foreign-fighters-washington-post-2024-02-28.md"
 
 @pytest.fixture
 def chroma_port(tmp_path: Path) -> Iterator[int]:
-    exe = Path(sys.executable).parent / "chroma"
-    if not exe.exists():
-        exe = Path(shutil.which("chroma") or "chroma")
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(exe), "run", "--path", str(tmp_path / "chroma-server"), "--port", str(port),
-         "--host", "127.0.0.1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("chroma run did not start within 60 s")
+    with chroma_run(tmp_path / "chroma-server") as (port, _):
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_a_replica_answers_from_chroma_while_its_cache_fills(  # type: ignore[no-untyped-def]
