@@ -321,3 +321,14 @@ class CannedAssistant:
     ) -> Answer:
         self.calls.append((question, list(history)))
         return self.answers[question]
+
+
+def passage_of(*sentences: str, source: str = "news.md", rank: int = 1) -> Passage:
+    """One chunk holding `sentences` (separated by single spaces), as retrieval returns it."""
+    text = " ".join(sentences)
+    spans, start = [], 0
+    for s in sentences:
+        spans.append((start, start + len(s)))
+        start += len(s) + 1
+    chunk = Chunk(f"{source}#0", source, 0, text, 0, len(text), sentences=tuple(spans))
+    return Passage(chunk, "News", "2024-01-10", 1.0 / (60 + rank), 0.6, None, rank)

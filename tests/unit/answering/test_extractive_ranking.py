@@ -12,20 +12,8 @@ import pytest
 from askfront.answering.extractive import ExtractiveAnswerer
 from askfront.answering.extractive.compose import opening_mark
 from askfront.answering.extractive.ranking import FEATURES, WEIGHTS
-from askfront.core.types import Chunk, Passage
+from fakes import passage_of
 from paths import REPO
-
-
-def passage_of(*sentences: str, source: str = "news.md") -> Passage:
-    """One chunk holding `sentences` (separated by single spaces), as retrieval returns it."""
-    text = " ".join(sentences)
-    spans, start = [], 0
-    for s in sentences:
-        spans.append((start, start + len(s)))
-        start += len(s) + 1
-    chunk = Chunk(f"{source}#0", source, 0, text, 0, len(text), sentences=tuple(spans))
-    return Passage(chunk, "News", "2024-01-10", 1.0 / 61, 0.6, None, 1)
-
 
 # --- split quotes ------------------------------------------------------------------------
 

@@ -8,9 +8,9 @@ from askfront.answering.extractive import ExtractiveAnswerer, terms
 from askfront.answering.extractive.question import answer_type
 from askfront.answering.extractive.sentence import sentence_info
 from askfront.answering.extractive.terms import rarity, stems
-from askfront.core.types import Chunk, Passage
 
 # --- question reading ------------------------------------------------------------------
+from fakes import passage_of
 
 
 @pytest.mark.parametrize(
@@ -57,17 +57,6 @@ def test_without_wordfreq_every_word_is_equally_rare(monkeypatch: pytest.MonkeyP
 
 
 # --- hand-made passages --------------------------------------------------------------
-
-
-def passage_of(*sentences: str, source: str = "news.md", rank: int = 1) -> Passage:
-    """One chunk holding `sentences` (separated by single spaces), as retrieval returns it."""
-    text = " ".join(sentences)
-    spans, start = [], 0
-    for s in sentences:
-        spans.append((start, start + len(s)))
-        start += len(s) + 1
-    chunk = Chunk(f"{source}#0", source, 0, text, 0, len(text), sentences=tuple(spans))
-    return Passage(chunk, "News", "2024-01-10", 1.0 / (60 + rank), 0.6, None, rank)
 
 
 def test_day_and_month_names_are_not_names() -> None:
