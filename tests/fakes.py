@@ -323,7 +323,9 @@ class CannedAssistant:
         return self.answers[question]
 
 
-def passage_of(*sentences: str, source: str = "news.md", rank: int = 1) -> Passage:
+def passage_of(
+    *sentences: str, source: str = "news.md", title: str = "News", rank: int = 1, dense: float = 0.6
+) -> Passage:
     """One chunk holding `sentences` (separated by single spaces), as retrieval returns it."""
     text = " ".join(sentences)
     spans, start = [], 0
@@ -331,4 +333,4 @@ def passage_of(*sentences: str, source: str = "news.md", rank: int = 1) -> Passa
         spans.append((start, start + len(s)))
         start += len(s) + 1
     chunk = Chunk(f"{source}#0", source, 0, text, 0, len(text), sentences=tuple(spans))
-    return Passage(chunk, "News", "2024-01-10", 1.0 / (60 + rank), 0.6, None, rank)
+    return Passage(chunk, title, "2024-01-10", 1.0 / (60 + rank), dense, None, rank)

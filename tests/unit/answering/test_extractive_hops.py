@@ -12,20 +12,15 @@ from askfront.answering.extractive.compare import comparison_queries, parse_comp
 from askfront.answering.extractive.hops import bridge_names, bridge_query
 from askfront.answering.extractive.names import name_phrases, name_spans
 from askfront.answering.extractive.question import answer_type
-from askfront.core.types import Answer, Chunk, Passage
+from askfront.core.types import Answer, Passage
 from askfront.grounding.markers import parse_markers, strip_markers
 from extractive_corpus import Corpus
+from fakes import passage_of
 
 
 def article(source: str, title: str, *sentences: str, rank: int = 1, dense: float = 0.6) -> Passage:
     """One chunk of an article holding `sentences`, as retrieval returns it."""
-    text = " ".join(sentences)
-    spans, start = [], 0
-    for s in sentences:
-        spans.append((start, start + len(s)))
-        start += len(s) + 1
-    chunk = Chunk(f"{source}#0", source, 0, text, 0, len(text), sentences=tuple(spans))
-    return Passage(chunk, title, "2024-01-10", 1.0 / (60 + rank), dense, None, rank)
+    return passage_of(*sentences, source=source, title=title, rank=rank, dense=dense)
 
 
 def assert_quotes_verbatim(answer: Answer, passages: list[Passage]) -> None:
