@@ -54,6 +54,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _du(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.exists() else 0
 
@@ -93,7 +97,8 @@ def build(root: Path, chunks: int, port: int, dataset: Path) -> dict[str, Any]:
     corpus = synthetic.generate(sorted((dataset / "corpus").glob("*.md")), settings.corpus_dir,
                                 chunks, settings)  # fmt: skip
     out: dict[str, Any] = {"chunks": corpus.n_chunks, "documents": len(corpus.documents),
-                           "generate_s": time.perf_counter() - t}  # fmt: skip
+                           "generate_s": time.perf_counter() - t,
+                           "peak_rss_mb_after_generate": _maxrss_mb()}  # fmt: skip
     from askfront.assistant import embedding_spec
 
     embeddings = get_embeddings(embedding_spec(settings))
@@ -109,10 +114,11 @@ def build(root: Path, chunks: int, port: int, dataset: Path) -> dict[str, Any]:
         vectors[a : a + EMBED_SLICE] = embeddings.embed_documents(texts[a : a + EMBED_SLICE])
     del texts
     out["embed_s"] = time.perf_counter() - t
+    out["peak_rss_mb_after_embed"] = _maxrss_mb()
     out["stages"] = synthetic.build_askfront_index(settings, corpus, vectors)
     out["build_s"] = time.perf_counter() - t
     out["chunks_per_s"] = corpus.n_chunks / out["build_s"]
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_rss_mb"] = _maxrss_mb()
     return out
 
 

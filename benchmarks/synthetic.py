@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import random
+import resource
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -187,6 +188,11 @@ def build_askfront_index(
     from askfront.indexing.sync import build_key
 
     timings: dict[str, float] = {}
+
+    def peak(stage: str) -> None:  # the build's memory high-water mark after each stage
+        maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        timings[f"peak_rss_mb_after_{stage}"] = maxrss / 1024
+
     build = Build(
         store_spec(settings), f"{settings.collection}-synthetic-{int(time.time() * 1000):x}"
     )
@@ -208,6 +214,7 @@ def build_askfront_index(
             metadatas=[lc_document(c, doc_dates[c.source]).metadata for c in part],
         )
     timings["chroma_s"] = time.perf_counter() - t
+    peak("chroma")
 
     t = time.perf_counter()
     row = {c.id: i for i, c in enumerate(chunks)}
@@ -215,6 +222,7 @@ def build_askfront_index(
         # With the vectors, as the indexer stores them (askfront.indexing.recorder.Recorder).
         build.docstore.put_document(doc, doc_chunks, {c.id: vectors[row[c.id]] for c in doc_chunks})
     timings["docstore_s"] = time.perf_counter() - t
+    peak("docstore")
 
     t = time.perf_counter()
     ids, texts, sources, doc_dates = build.docstore.all_chunk_texts()
@@ -222,11 +230,13 @@ def build_askfront_index(
     bm25.build(folder, ids, texts, sources, [date_int(d) for d in doc_dates])
     build.write_state(generation=1, bm25=folder.name, updated_at=time.time())
     timings["bm25_s"] = time.perf_counter() - t
+    peak("bm25")
     activate(store_spec(settings), build)
     if settings.chroma_mode == "server":  # replicas follow it from Chroma alone
         t = time.perf_counter()
         replica.publish(build)
         timings["publish_s"] = time.perf_counter() - t
+        peak("publish")
     build.close()
     return timings
 
