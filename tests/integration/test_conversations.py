@@ -27,7 +27,17 @@ def assert_cited(answer: Answer) -> None:
     assert not answer.refused, answer.text
     assert answer.citations, answer.text
     for c in answer.citations:
-        assert not is_fragment(c.quote, c.title), f"quoted a headline or byline: {c.quote!r}"
+        sentence = whole_sentence(answer, c.source, c.start, c.end)
+        assert not is_fragment(sentence, c.title), f"quoted a headline or byline: {c.quote!r}"
+
+
+def whole_sentence(answer: Answer, source: str, start: int, end: int) -> str:
+    """The sentence a quote comes from: itself, or the one a clause was cut from."""
+    for p in answer.passages:
+        for s, e in p.chunk.sentences if p.source == source else ():
+            if s <= start and end <= e:
+                return p.chunk.text[s - p.chunk.start : e - p.chunk.start]
+    raise AssertionError(f"no retrieved sentence holds {source} {start}-{end}")
 
 
 @pytest.mark.parametrize(

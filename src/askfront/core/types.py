@@ -124,6 +124,9 @@ class AnswerSentence:
     support_score: float = 1.0
     # The answering phrase, as offsets into `text` (shown in bold); None when unmarked.
     answer_span: tuple[int, int] | None = None
+    # Whether the sentence goes on before / after `text`, a verbatim clause of it: the
+    # answer shows "…" there, outside the quote.
+    elided: tuple[bool, bool] = (False, False)
 
 
 @dataclass
@@ -152,7 +155,11 @@ class Answer:
             "timings_ms": {k: round(v, 2) for k, v in self.timings.items()},
             # JSON has no tuples: answer_span goes out as the list a client reads back.
             "sentences": [
-                {**asdict(s), "answer_span": list(s.answer_span) if s.answer_span else None}
+                {
+                    **asdict(s),
+                    "answer_span": list(s.answer_span) if s.answer_span else None,
+                    "elided": list(s.elided),
+                }
                 for s in self.sentences
             ],
             "related": [c.to_json() for c in self.related],

@@ -53,9 +53,14 @@ def assert_verbatim(answer: Answer, corpus: Corpus) -> None:
     for c in answer.citations + answer.related:
         assert corpus.doc.text[c.start : c.end] == c.quote
         assert c.source == corpus.doc.path and c.title == corpus.doc.title
-    # A sentence closing a quote it does not open is shown after its opening mark.
-    expected = " ".join(f"{opening_mark(c.quote)}{c.quote} [{c.n}]" for c in answer.citations)
+    # A sentence closing a quote it does not open is shown after its opening mark; a clause
+    # cut from a long sentence (clause.py) with "…" where the sentence goes on.
     if not answer.refused:
+        expected = " ".join(
+            f"{opening_mark(c.quote)}{'…' if s.elided[0] else ''}{c.quote}"
+            f"{'…' if s.elided[1] else ''} [{c.n}]"
+            for s, c in zip(answer.sentences, answer.citations, strict=True)
+        )
         assert answer.text == expected
         assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
         assert [s.text for s in answer.sentences] == [c.quote for c in answer.citations]

@@ -64,6 +64,12 @@ class Analysis:
         admissible = [c for c in self.pool or self.candidates if c.admissible]
         return max(admissible, key=lambda c: c.score) if admissible else None
 
+    def term_weight(self, terms: frozenset[str]) -> float:
+        """Weight of the question's terms that `terms` holds (IDF-weighted, 0 without any)."""
+        if self.match is None:
+            return 0.0
+        return sum(w * self.match(t, terms) for t, w in self.weights.items())
+
     def features(self) -> dict[str, Any]:
         top = max(self.candidates, key=lambda c: c.score) if self.candidates else None
         return {

@@ -29,6 +29,7 @@ from askfront.answering.extractive.calibration import (
     W_SALIENCE,
     Thresholds,
 )
+from askfront.answering.extractive.clause import clip_quotes
 from askfront.answering.extractive.compare import (
     Comparison,
     best_evidence,
@@ -289,6 +290,7 @@ class ExtractiveAnswerer(Answerer):
             q, lowered = analysis.question, analysis.question_text.lower()
             for c in chosen:
                 c.answer_span = answer_span(q, c.text, lowered)
+            chosen = clip_quotes(chosen, q, lowered, analysis.term_weight)
         return quoted_answer(chosen, passages)
 
     def _compare(
@@ -299,7 +301,7 @@ class ExtractiveAnswerer(Answerer):
         if a is None or b is None:
             missing = [n for n, e in zip(comparison.names(), (a, b), strict=True) if e is None]
             return self._refusal(analysis, passages, missing)
-        return comparison_answer(comparison, a, b, passages)
+        return comparison_answer(comparison, a, b, passages, analysis.term_weight)
 
     def stream(
         self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()

@@ -11,8 +11,8 @@ and then quotes them; without a verdict it quotes them only.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from askfront.answering.extractive.calibration import (
@@ -23,6 +23,7 @@ from askfront.answering.extractive.calibration import (
     W_EVIDENCE_TITLE,
     W_EVIDENCE_VALUE,
 )
+from askfront.answering.extractive.clause import clip
 from askfront.answering.extractive.compose import quoted_answer, same_sentence
 from askfront.answering.extractive.names import describes, name_spans
 from askfront.answering.extractive.sentence import Candidate
@@ -203,6 +204,23 @@ def best_evidence(
     return best
 
 
+def evidence_span(e: Evidence, comparison: Comparison) -> tuple[int, int] | None:
+    """What a quote of `e` must show: its mention of the compared name through the value
+    compared (an "order" comparison's year or number), as offsets into its text; None
+    when the sentence does not name it (its article's title does)."""
+    text, wanted = e.candidate.text, frozenset(stems(e.name))
+    named = [(s, t) for s, t, phrase in name_spans(text) if wanted & frozenset(stems(phrase))]
+    if not named:
+        return None
+    start, end = named[0]
+    if e.value is not None:
+        shown = _show(e.value, comparison.value)
+        at = text.find(shown) if shown else -1
+        if at >= 0:
+            start, end = min(start, at), max(end, at + len(shown))
+    return (start, end)
+
+
 def _share(terms: frozenset[str], pool: frozenset[str]) -> float:
     return sum(match_stem(t, pool) > 0 for t in terms) / len(terms)
 
@@ -279,9 +297,19 @@ def _show(value: float | None, kind: str | None) -> str:
 
 
 def comparison_answer(
-    comparison: Comparison, a: Evidence, b: Evidence, passages: Sequence[Passage]
+    comparison: Comparison,
+    a: Evidence,
+    b: Evidence,
+    passages: Sequence[Passage],
+    weigh: Callable[[frozenset[str]], float] | None = None,
 ) -> Answer:
-    """The verdict (if the quotes allow one) citing both quotes, then the quotes."""
+    """The verdict (if the quotes allow one) citing both quotes, then the quotes; with
+    `weigh` (the question-term weight of a term set), each quote cut to the clause naming
+    its name and value (clause.py)."""
+    if weigh is not None:
+        for e in (a, b):
+            marked = replace(e.candidate, answer_span=evidence_span(e, comparison))
+            e.candidate = clip(marked, weigh)
     found = verdict(comparison, a, b)
     if found is None:
         return quoted_answer([a.candidate, b.candidate], passages)

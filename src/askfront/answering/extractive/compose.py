@@ -21,8 +21,9 @@ def cite(n: int, p: Passage, c: Candidate, score: float) -> Citation:
 
 
 def same_sentence(a: Candidate, b: Candidate) -> bool:
-    """The same sentence (a linked candidate is a scored copy of the sentence)."""
-    return a.passage == b.passage and a.start == b.start
+    """The same sentence (a linked candidate is a scored copy of the sentence, a clipped
+    one a clause of it: clause.py)."""
+    return a.passage == b.passage and a.start < b.end and b.start < a.end
 
 
 def in_quote_order(chosen: Sequence[Candidate]) -> list[Candidate]:
@@ -59,11 +60,12 @@ def opening_mark(text: str) -> str:
 
 def render(sentence: AnswerSentence) -> str:
     """How a sentence reads in the answer: a quote with its marker (and the opening quote
-    mark it lacks, see opening_mark); a sentence of our own carries its markers in its
-    text."""
+    mark it lacks, see opening_mark, and "…" where a clause was cut from its sentence,
+    see clause.py); a sentence of our own carries its markers in its text."""
     if MARKER.search(sentence.text):
         return sentence.text
-    return f"{opening_mark(sentence.text)}{sentence.text} [{sentence.citations[0]}]"
+    before, after = ("…" if cut else "" for cut in sentence.elided)
+    return f"{opening_mark(sentence.text)}{before}{sentence.text}{after} [{sentence.citations[0]}]"
 
 
 def quoted_answer(
@@ -75,7 +77,12 @@ def quoted_answer(
     citations = [cite(n, passages[c.passage], c, c.score) for n, c in enumerate(quotes, 1)]
     sentences = [
         AnswerSentence(
-            c.text, [n], supported=True, support_score=c.score, answer_span=c.answer_span
+            c.text,
+            [n],
+            supported=True,
+            support_score=c.score,
+            answer_span=c.answer_span,
+            elided=c.elided,
         )
         for n, c in enumerate(quotes, 1)
     ]

@@ -224,6 +224,7 @@ class Candidate:
     lead: float = 0.0  # 1 among its article's first LEAD_SENTENCES sentences
     salience: float = 0.0  # how often its new name recurs in the passages (name questions)
     answer_span: tuple[int, int] | None = None  # the answering phrase (span.py), if quoted
+    elided: tuple[bool, bool] = (False, False)  # text cut before / after it (clause.py)
     score: float = 0.0
     admissible: bool = False
 
