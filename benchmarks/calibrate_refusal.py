@@ -13,7 +13,8 @@ Chroma, BM25, RRF) and scores:
                paragraphs (2,360 left, among them each question's on-topic distractors):
                all unanswerable, so all must be refused
   twins-rtqa:A/B, twins-hotpot:A/B  the RealTimeQA and HotpotQA questions with a stated
-               name or number swapped (benchmarks/distractors.py): all to be refused
+               name or number swapped (benchmarks/distractors.py): all to be refused;
+               attr-*, neg-*: the same with the predicate swapped or negated
   twins-default tests/data/distractors_default.jsonl: hand-written, on the default article
 
 Accuracy: the share of questions passed, with `askfront eval`'s verdict
@@ -61,7 +62,7 @@ from askfront.evaluation.metrics import (
 )
 from askfront.evaluation.testset import EvalItem, load_testset
 from askfront.grounding.markers import MARKER, strip_markers
-from distractors import nogold_corpus, original_id, read_corpus, twins  # benchmarks/
+from distractors import KINDS, nogold_corpus, original_id, read_corpus, twins  # benchmarks/
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = REPO / "corpus"
@@ -238,9 +239,11 @@ def half(case_id: str) -> str:
 
 
 def twin_items(dataset: Path, name: str) -> list[Item]:
-    """The distractor twins of a data set's questions, split in halves (distractors.py)."""
-    made = twins(load_testset(dataset / "testset.jsonl"), read_corpus(dataset / "corpus"))
-    return [Item(f"{name}:{half(c.id)}", c) for c in made]
+    """The distractor twins of a data set's questions, split in halves (distractors.py):
+    `twins-NAME` (name and number), `attr-NAME` (attribute) and `neg-NAME` (negation)."""
+    made = twins(load_testset(dataset / "testset.jsonl"), read_corpus(dataset / "corpus"), KINDS)
+    prefix = {"name": "twins", "number": "twins", "attribute": "attr", "negation": "neg"}
+    return [Item(f"{prefix[c.id.rsplit('~', 1)[1]]}-{name}:{half(c.id)}", c) for c in made]
 
 
 def hotpot_items(path: Path, name: str, unanswerable: bool = False) -> list[Item]:
@@ -276,6 +279,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-rtqa-corpus", action="store_true", help="skip the 500 articles")
     parser.add_argument("--no-hotpot", action="store_true", help="skip the HotpotQA sets")
     parser.add_argument("--no-twins", action="store_true", help="skip the distractor twins")
+    parser.add_argument("--no-nogold", action="store_true", help="skip the nogold sets")
     parser.add_argument("-v", "--verbose", action="store_true", help="list the misses")
     parser.add_argument(
         "--cache",
@@ -340,7 +344,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             runs.append((big, read_items(rtqa_file, "rtqa@500")))
             if not args.no_twins:
-                runs.append((big, twin_items(args.dataset, "twins-rtqa")))
+                runs.append((big, twin_items(args.dataset, "rtqa")))
     else:
         print(f"(no RealTimeQA set at {args.dataset}; skipped)")
     hotpot_file = args.hotpot / "testset.jsonl"
@@ -350,14 +354,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         runs.append((full, hotpot_items(hotpot_file, "hotpot")))
         if not args.no_twins:
-            runs.append((full, twin_items(args.hotpot, "twins-hotpot")))
-        nogold = assistant_for(
-            nogold_corpus(args.hotpot, args.work),
-            args.work / "index-hotpot-nogold",
-            args.top_k,
-            base.embeddings,
-        )
-        runs.append((nogold, hotpot_items(hotpot_file, "nogold", unanswerable=True)))
+            runs.append((full, twin_items(args.hotpot, "hotpot")))
+        if not args.no_nogold:
+            folder, index = nogold_corpus(args.hotpot, args.work), args.work / "index-nogold"
+            nogold = assistant_for(folder, index, args.top_k, base.embeddings)
+            runs.append((nogold, hotpot_items(hotpot_file, "nogold", unanswerable=True)))
     elif not args.no_hotpot:
         print(f"(no HotpotQA set at {args.hotpot}; skipped)")
 
@@ -386,11 +387,8 @@ def rescore(args: argparse.Namespace) -> int:
         subset = [i for i in items if i.set == name]
         pairs = [(i, answerer.answer(i.question, i.passages, i.history)) for i in subset]
         report(name, pairs, args.verbose)
-    print(
-        score((i, answerer.answer(i.question, i.passages, i.history)) for i in items).line(
-            "overall"
-        )
-    )
+    overall = score((i, answerer.answer(i.question, i.passages, i.history)) for i in items)
+    print(overall.line("overall"))
     if args.sweep:
         sweep(items, answerer, args.tune_half, parse_grid(args.grid))
     return 0

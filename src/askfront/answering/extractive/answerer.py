@@ -39,6 +39,7 @@ from askfront.answering.extractive.compare import (
 )
 from askfront.answering.extractive.compose import cite, quoted_answer, render, same_sentence
 from askfront.answering.extractive.hops import bridge_query, links
+from askfront.answering.extractive.predicate import Predicate
 from askfront.answering.extractive.question import UNTYPED, analyze_question
 from askfront.answering.extractive.ranking import rank_score
 from askfront.answering.extractive.sentence import (
@@ -217,8 +218,9 @@ class ExtractiveAnswerer(Answerer):
         Empty means refuse."""
         analysis.pool = [self._linked(c, analysis) for c in analysis.candidates]
         states = Support(analysis, self.thresholds)  # its names and numbers (support.py)
+        asks = Predicate(analysis, self.thresholds)  # what it asks of them (predicate.py)
         for c in analysis.pool:
-            c.admissible = self._admissible(c, analysis) and states(c)
+            c.admissible = self._admissible(c, analysis) and states(c) and asks(c)
         return self._select(analysis)
 
     def _linked(self, c: Candidate, analysis: Analysis) -> Candidate:

@@ -116,6 +116,31 @@ CLAIM_DESCRIBING = 1.0
 CLAIM_BRIDGE = 1.0
 """1: claims the article lacks may be stated by a retrieved article naming it (two hops)."""
 
+# Predicates (predicate.py): what the question asks about its names must be stated where
+# the answer is quoted from. Swept with benchmarks/calibrate_refusal.py --sweep --tune-half A
+# on cached retrieval (2,017 questions: the sets above plus the attribute and negation twins
+# of benchmarks/distractors.py), fitted on A, checked on B. The negation check changes no
+# control question (seed, rtqa@500, hotpot:A/B: same answers, same refusals) and refuses
+# 0.30 -> 0.83 / 0.20 -> 0.81 of the HotpotQA negation twins (A / B) and 0.10 -> 0.40 /
+# 0.02 -> 0.33 of RealTimeQA's. The relation-term check is measured but OFF: it does not
+# tell attribute twins from answerable paraphrases ("hinted" for "suggested") well enough.
+# At 0.35 (sentence scope) it refuses 0.74/0.69 of the HotpotQA attribute twins, but
+# hotpot:A falls 0.476 -> 0.384, rtqa@500 0.587 -> 0.340, seed 0.895 -> 0.702. The best
+# setting within 0.01 of the A controls (0.75, article scope, dense relax 0.6) raises the
+# B attribute twins only 0.314 -> 0.356 (HotpotQA) and 0.070 -> 0.096 (RealTimeQA) while
+# false refusals grow by 1 (seed), 2 (rtqa@500), 1 (hotpot:A) and 4 (hotpot:B).
+PREDICATE_MISSING = 1.1
+"""A candidate is refused when this share (by weight) of the question's relation terms is
+missing from its scope (1.1: never; 0.75 is the best measured setting, see above)."""
+PREDICATE_SCOPE = 1.0
+"""Where the relation terms must be stated: 0 the sentence and its neighbours, 1 its
+article's retrieved passages."""
+PREDICATE_RELAX = 0.6
+"""Cosine similarity from which the dense side vouches for the relation terms (1.1: never)."""
+PREDICATE_NEGATION = 1.0
+"""1: a question with a negation ("never", "not") needs one in the quoted sentence or a
+neighbour (0: no check)."""
+
 RARITY_PIVOT, RARITY_SCALE, RARITY_MIN, RARITY_MAX = 7.5, 4.0, 0.2, 1.5  # see rarity
 NUMBER_NAME_WEIGHT = 0.5  # a number's share in name coverage, relative to a name's
 CARRIED_WEIGHT = 0.5  # weight of terms carried over from the previous turn
@@ -175,3 +200,7 @@ class Thresholds:
     claim_relax: float = CLAIM_RELAX
     claim_describing: float = CLAIM_DESCRIBING
     claim_bridge: float = CLAIM_BRIDGE
+    predicate_missing: float = PREDICATE_MISSING
+    predicate_scope: float = PREDICATE_SCOPE
+    predicate_relax: float = PREDICATE_RELAX
+    predicate_negation: float = PREDICATE_NEGATION
