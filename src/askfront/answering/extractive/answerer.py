@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 
 from askfront.answering.base import REFUSAL_TEXT, Answerer
+from askfront.answering.extractive import compare
 from askfront.answering.extractive.analysis import Analysis
 from askfront.answering.extractive.calibration import (
     DUPLICATE_JACCARD,
@@ -30,13 +31,6 @@ from askfront.answering.extractive.calibration import (
     Thresholds,
 )
 from askfront.answering.extractive.clause import clip_quotes
-from askfront.answering.extractive.compare import (
-    Comparison,
-    best_evidence,
-    comparison_answer,
-    comparison_queries,
-    parse_comparison,
-)
 from askfront.answering.extractive.compose import cite, quoted_answer, render, same_sentence
 from askfront.answering.extractive.hops import bridge_query, links
 from askfront.answering.extractive.predicate import Predicate
@@ -105,9 +99,9 @@ class ExtractiveAnswerer(Answerer):
     ) -> list[str]:
         """The second hop's searches: one per compared name for a comparison, else the
         names the best first-hop sentences add."""
-        comparison = parse_comparison(question)
+        comparison = compare.parse_comparison(question)
         if comparison is not None:
-            return comparison_queries(comparison, question)
+            return compare.comparison_queries(comparison, question)
         query = bridge_query(self.analyze(question, passages, history, link=False))
         return [query] if query else []
 
@@ -149,7 +143,7 @@ class ExtractiveAnswerer(Answerer):
         analysis = Analysis(
             q.qtype, weights, q.names, candidates, informative=len(informative), question=q
         )
-        analysis.comparison = parse_comparison(question)
+        analysis.comparison = compare.parse_comparison(question)
         analysis.question_text = str(question)
         analysis.passages = list(passages)  # titles, dates (support.py)
         if not candidates or total <= 0:
@@ -296,14 +290,16 @@ class ExtractiveAnswerer(Answerer):
         return quoted_answer(chosen, passages)
 
     def _compare(
-        self, comparison: Comparison, analysis: Analysis, passages: Sequence[Passage]
+        self, comparison: compare.Comparison, analysis: Analysis, passages: Sequence[Passage]
     ) -> Answer:
         """Quote the best sentence about each compared name; refuse if one has none."""
-        a, b = (best_evidence(n, comparison, analysis, passages) for n in comparison.names())
+        a, b = (
+            compare.best_evidence(n, comparison, analysis, passages) for n in comparison.names()
+        )
         if a is None or b is None:
             missing = [n for n, e in zip(comparison.names(), (a, b), strict=True) if e is None]
             return self._refusal(analysis, passages, missing)
-        return comparison_answer(comparison, a, b, passages, analysis.term_weight)
+        return compare.comparison_answer(comparison, a, b, passages, analysis.term_weight)
 
     def stream(
         self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()
