@@ -80,6 +80,14 @@ class DocStore:
             if not path.is_file() or not any(t in str(exc).lower() for t in _CANNOT_WRITE):
                 raise
             self._conn = self._open_immutable(path, exc)
+        self._inode = _inode(path)
+
+    @property
+    def on_disk(self) -> bool:
+        """Whether the file at `path` is still the one this store has open. False once its
+        folder was deleted, even if a reader has since created a new, empty file there:
+        writes would then go to the deleted file (a replica cache may be deleted any time)."""
+        return self._inode is not None and _inode(self.path) == self._inode
 
     def _open_immutable(self, path: Path, exc: Exception) -> sqlite3.Connection:
         """Open for reading only, without the -shm file a WAL database otherwise needs.
@@ -343,3 +351,10 @@ def _chunk(r: Sequence[Any]) -> Chunk:
         id=r[0], source=r[1], index=r[2], text=r[3], start=r[4], end=r[5], page=r[6],
         sentences=tuple(tuple(s) for s in json.loads(r[7])), n_tokens=r[8],
     )  # fmt: skip
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return path.stat().st_ino
+    except OSError:
+        return None

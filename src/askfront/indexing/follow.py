@@ -129,7 +129,7 @@ class Follower:
         generation, else the replica cache, refreshed from Chroma."""
         current = self._current
         if (pointer, True) == (self._pointer, self._complete) and (
-            current is not None and current.state_path.is_file() and current.docstore.path.is_file()
+            current is not None and current.intact
         ):
             return  # up to date, and the cache was not deleted under us
         local = Build(self.store, pointer.build)

@@ -173,7 +173,7 @@ def fill_cache(store: StoreSpec, pointer: Pointer) -> tuple[Build, bool]:
             f"Refreshing the replica cache from Chroma at {store.chroma.address} failed: {exc}"
         ) from exc
     _rebuild_bm25(build, pointer.generation, complete)
-    if not build.docstore.path.is_file():  # the cache folder was deleted under this refresh
+    if not build.docstore.on_disk:  # the cache folder was deleted under this refresh
         raise IndexWriteError("The replica cache was deleted during a refresh; filling it again.")
     activate(cache, build)
     for folder in (cache.index_dir / "builds").iterdir():

@@ -115,6 +115,16 @@ class Build:
         return self._docstore
 
     @property
+    def intact(self) -> bool:
+        """Whether the folder still holds this build's state and the docstore it has open.
+        Checked without opening the docstore: opening it would create an empty one."""
+        if not self.state_path.is_file():
+            return False
+        if self._docstore is None:
+            return (self.dir / "docstore.sqlite3").is_file()
+        return self._docstore.on_disk
+
+    @property
     def client(self) -> chromadb.ClientAPI:
         if self.store.chroma.mode == "embedded":
             # The process-wide client, so that reset_chroma_client reaches every build.
