@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -222,7 +223,10 @@ def _child(fn: str, *args: str) -> dict[str, Any]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def measure(chunks: int, dataset: Path, questions: list[str], full_wait: float) -> dict[str, Any]:
+def measure(chunks: int, dataset: Path, questions: list[str], full_wait: float,
+            save: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """One size; `save` gets the partial result after each phase, so a run stopped at 1M
+    (hours long) keeps its build and ask figures."""
     root = Path(tempfile.mkdtemp(prefix=f"askfront-scale-{chunks}-"))
     port = _free_port()
     exe = Path(sys.executable).parent / "chroma"
@@ -235,9 +239,11 @@ def measure(chunks: int, dataset: Path, questions: list[str], full_wait: float) 
         _wait_port(port)
         out = {"target_chunks": chunks, "build": _child("build", str(root), str(chunks),
                                                         str(port), str(dataset))}  # fmt: skip
+        save(out)
         qfile = root / "questions.json"
         qfile.write_text(json.dumps(questions))
         out["ask"] = _child("ask", str(root), str(port), str(qfile))
+        save(out)
         out["replica"] = replica(root, port, questions, full_wait)
         out["disk_bytes"] = {"chroma": _du(root / "chroma"), "indexer": _du(root / "indexer"),
                              "replica_cache": out["replica"]["cache_bytes"]}  # fmt: skip
@@ -293,10 +299,15 @@ def main() -> None:
     questions = _questions(args.dataset, args.questions)
     machine = {"cpus": os.cpu_count(), "platform": platform.platform(),
                "load_avg_start": os.getloadavg()}  # fmt: skip
-    results = []
+    results: list[dict[str, Any]] = []
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+
+    def save(partial: dict[str, Any]) -> None:
+        body = {"machine": machine, "results": results, "in_progress": partial}
+        args.out.write_text(json.dumps(body, indent=2))
+
     for n in args.chunks:
-        results.append(measure(n, args.dataset, questions, args.full_wait))
-        args.out.parent.mkdir(parents=True, exist_ok=True)
+        results.append(measure(n, args.dataset, questions, args.full_wait, save))
         args.out.write_text(json.dumps({"machine": machine, "results": results}, indent=2))
         print(table(results), flush=True)
     machine["load_avg_end"] = os.getloadavg()
