@@ -85,15 +85,35 @@
   // (or Escape) closes it and puts the focus back on the [n] that opened it.
   const phone = window.matchMedia('(max-width: 768px)');
   let opener = null;
+  // Back cannot take the focus while the sheet is still hidden (its transition), and
+  // Gradio's re-render when the passage arrives can drop it; on a busy machine both
+  // outlast any fixed delay. So try each frame, a bounded number of times, from the
+  // opening and again once the viewer shows the passage (askfrontSheetShown), until the
+  // reader presses a key or taps: their own move wins.
+  let wantBack = false;
+  let frames = 0;
+  const focusBack = () => {
+    const sheet = document.querySelector('#side-panel');
+    const back = document.querySelector('#back-to-answer');
+    if (!wantBack || !sheet || !sheet.classList.contains('af-open') || !back) return;
+    if (document.activeElement !== back) back.focus({preventScroll: true});
+    if (document.activeElement !== back && frames++ < 600) requestAnimationFrame(focusBack);
+  };
+  const retryBack = () => { frames = 0; requestAnimationFrame(focusBack); };
+  for (const type of ['keydown', 'pointerdown']) {
+    document.addEventListener(type, () => { wantBack = false; }, true);
+  }
   window.askfrontOpenSheet = (link) => {
     if (!phone.matches) return;
     opener = link;
     const sheet = document.querySelector('#side-panel');
     if (sheet) sheet.classList.add('af-open');
-    const back = document.querySelector('#back-to-answer');
-    if (back) setTimeout(() => back.focus({preventScroll: true}), 50);
+    wantBack = true;
+    retryBack();
   };
+  window.askfrontSheetShown = () => { if (wantBack) retryBack(); };
   window.askfrontCloseSheet = () => {
+    wantBack = false;
     const sheet = document.querySelector('#side-panel');
     if (!sheet || !sheet.classList.contains('af-open')) return;
     sheet.classList.remove('af-open');

@@ -12,6 +12,7 @@ const place = (tries) => {
     return;
   }
   box.scrollTop = mark.offsetTop - (box.clientHeight - mark.offsetHeight) / 2;
+  if (window.askfrontSheetShown) window.askfrontSheetShown();  // phones: Back takes focus
 };
 requestAnimationFrame(() => place(0));
 watch('value', () => requestAnimationFrame(() => place(0)));
