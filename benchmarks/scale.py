@@ -223,8 +223,13 @@ def _child(fn: str, *args: str) -> dict[str, Any]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def measure(chunks: int, dataset: Path, questions: list[str], full_wait: float,
-            save: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+def measure(
+    chunks: int,
+    dataset: Path,
+    questions: list[str],
+    full_wait: float,
+    save: Callable[[dict[str, Any]], None],
+) -> dict[str, Any]:
     """One size; `save` gets the partial result after each phase, so a run stopped at 1M
     (hours long) keeps its build and ask figures."""
     root = Path(tempfile.mkdtemp(prefix=f"askfront-scale-{chunks}-"))
