@@ -1,26 +1,19 @@
-"""Server mode: everything a replica needs lives in Chroma, so a replica needs only the
-Chroma address and an empty folder for its caches.
+"""Server mode: everything a replica needs lives in Chroma; it needs only the address.
 
-What the indexer publishes, next to each build's chunk collection (ids = chunk ids,
-documents = chunk texts, metadata = source, offsets, sentence spans, ...; see
-`askfront.indexing.reconcile.lc_document`):
+Next to each build's chunk collection (texts, with source, offsets and sentence spans as
+metadata: `askfront.indexing.reconcile.lc_document`), the indexer publishes:
 
     <build>-docs        one record per document: the normalized text (what citation
-                        offsets point into) as the Chroma document, title, date, sha256,
-                        status, ... as metadata; a dummy one-number vector (Chroma stores
-                        no record without one)
+                        offsets point into) as the document, title, date, sha256, status
+                        ... as metadata; a dummy vector (Chroma needs one per record)
     <prefix>-active     no records; its collection metadata says which build answers and
                         its generation (bumped by every sync that changed something)
 
-A replica reads the pointer (one small HTTP call), and when it moved, brings its local
-cache (`index_dir/replica/`: a docstore and BM25, in the same layout as an indexer's
-folder) up to it: documents whose sha256 changed are fetched, removed ones dropped, BM25
-rebuilt. BM25 is rebuilt locally, not shipped: open-source Chroma has no BM25 or sparse
-vectors outside its distributed deployment.
-
-The cache keeps no vector copies: fetching 384 floats per chunk over Chroma's JSON API
-costs ~6x the texts (~35 s per 100k chunks on two cores). Keyword-only hits get their dense
-score from Chroma instead (askfront.retrieval.hybrid).
+A replica reads the pointer (one small HTTP call), and when it moved, brings its cache
+(`index_dir/replica/`, an indexer's layout) up to it: changed documents are fetched,
+removed ones dropped, BM25 rebuilt locally (open-source Chroma has no BM25 outside its
+distributed deployment). No vector copies: 384 floats per chunk over Chroma's JSON API
+cost ~6x the texts; keyword-only hits get dense scores from Chroma (retrieval.hybrid).
 """
 
 from __future__ import annotations
@@ -172,14 +165,24 @@ def fill_cache(store: StoreSpec, pointer: Pointer) -> tuple[Build, bool]:
         raise StoreUnavailableError(
             f"Refreshing the replica cache from Chroma at {store.chroma.address} failed: {exc}"
         ) from exc
+    _check_on_disk(build)  # before BM25 is built from (and state.json names) the file
     _rebuild_bm25(build, pointer.generation, complete)
-    if not build.docstore.on_disk:  # the cache folder was deleted under this refresh
-        raise IndexWriteError("The replica cache was deleted during a refresh; filling it again.")
+    _check_on_disk(build)
     activate(cache, build)
     for folder in (cache.index_dir / "builds").iterdir():
         if folder.name != build.name and folder.is_dir():
             shutil.rmtree(folder, ignore_errors=True)
     return build, complete
+
+
+def _check_on_disk(build: Build) -> None:
+    """Raises IndexWriteError if the cache folder was deleted under this refresh, after
+    removing what was made there since (an empty docstore, a state.json naming the deleted
+    one): the next refresh starts from nothing instead of a half-filled cache."""
+    if build.docstore.on_disk:
+        return
+    shutil.rmtree(build.dir, ignore_errors=True)
+    raise IndexWriteError("The replica cache was deleted during a refresh; filling it again.")
 
 
 def _fill(build: Build) -> bool:

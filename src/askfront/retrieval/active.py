@@ -68,9 +68,12 @@ class ActiveRetriever:
         generation = build.state().get("generation")
         with self._lock:
             current = self._current
-            if current is None or (current.build.name, current.generation) != (
-                build.name,
-                generation,
+            # A replica refilling a deleted cache gets a new Build of the same name and
+            # generation: the old retriever would keep its docstore and BM25.
+            if (
+                current is None
+                or (current.build.name, current.generation) != (build.name, generation)
+                or (self._follower is not None and current.build is not build)
             ):
                 current = Retriever(build, self._embeddings(), reranker_model=self._reranker_model,
                                     **self._warming_options(build))  # fmt: skip

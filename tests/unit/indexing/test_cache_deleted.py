@@ -1,15 +1,20 @@
 """A replica cache may be deleted at any time, even while a refresh writes into it and a
 reader then opens (and so creates) an empty docstore at the same path. The follower and
 fill_cache must see that the open docstore is no longer the file on disk
-(DocStore.on_disk, Build.intact); a file merely existing at the path is not enough."""
+(DocStore.on_disk, Build.intact); a file merely existing at the path is not enough. And
+the searcher must drop the retriever of the deleted files (retrieval.active)."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
+from langchain_core.embeddings import FakeEmbeddings
+
+from askfront.indexing.chroma import ChromaSpec
 from askfront.indexing.docstore import DocStore
 from askfront.indexing.store import Build, StoreSpec
+from askfront.retrieval.active import ActiveRetriever
 
 
 def test_a_docstore_whose_folder_was_deleted_is_not_on_disk(tmp_path: Path) -> None:
@@ -41,3 +46,32 @@ def test_checking_an_unopened_build_creates_no_docstore(tmp_path: Path) -> None:
     build.write_state(generation=1)
     assert not build.intact
     assert not (build.dir / "docstore.sqlite3").exists()
+
+
+class FakeFollower:
+    """The follower's seam as ActiveRetriever uses it: the build to search, and warming."""
+
+    def __init__(self, build: Build) -> None:
+        self.current = build
+        self.warming = False
+
+    def build(self) -> Build:
+        return self.current
+
+
+def test_a_refilled_cache_gets_a_new_retriever_though_name_and_generation_match(
+    tmp_path: Path,
+) -> None:
+    store = StoreSpec(tmp_path, chroma=ChromaSpec(mode="server"))
+    active = ActiveRetriever(store, lambda: FakeEmbeddings(size=4))
+    before = Build(store, "b1")
+    before.write_state(generation=5)
+    follower = FakeFollower(before)
+    active._follower = follower  # type: ignore[assignment]
+    first = active.current()
+    assert first.build is before and active.current() is first  # kept while nothing moved
+
+    shutil.rmtree(before.dir)  # deleted, then filled again: same build name and generation
+    follower.current = Build(store, "b1")
+    follower.current.write_state(generation=5)
+    assert active.current().build is follower.current, "the old retriever keeps the old files"

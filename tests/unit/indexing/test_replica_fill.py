@@ -4,15 +4,18 @@ refresh. Chroma's get() is faked here; tests/e2e/test_replicas.py runs the real 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from askfront.core.errors import IndexNotFoundError, IndexWriteError
 from askfront.core.types import Chunk, Document
 from askfront.indexing import replica
 from askfront.indexing.docstore import DocStore
 from askfront.indexing.reconcile import lc_document
+from askfront.indexing.store import active_build
 
 
 class FakeCollection:
@@ -97,3 +100,60 @@ def test_a_document_caught_mid_rewrite_is_left_for_the_next_refresh(
     )
     assert store.document("a1.md") is None
     assert store.document("a0.md") is not None and store.document("a2.md") is not None
+
+
+class FakeClient:
+    """Chroma's get_collection for one published build: `<build>-docs` and `<build>`."""
+
+    def __init__(self, docs: FakeCollection, chunks: FakeCollection) -> None:
+        self.docs, self.chunks = docs, chunks
+
+    def get_collection(self, name: str, embedding_function: Any = None) -> FakeCollection:
+        return self.docs if name.endswith("-docs") else self.chunks
+
+
+@pytest.fixture
+def replica_store(
+    tmp_path: Path, published: Any, monkeypatch: pytest.MonkeyPatch
+) -> replica.StoreSpec:
+    """A replica whose Chroma is the fakes above (read by scanning, which they support);
+    BM25 built in-process, not in a child."""
+    docs, chunks, _ = published
+    monkeypatch.setattr(replica, "_SCAN_ABOVE", 0)
+    monkeypatch.setattr(replica.Build, "client", property(lambda self: FakeClient(docs, chunks)))
+    in_process = lambda db, folder: replica._bm25_from_docstore(str(db), str(folder))  # noqa: E731
+    monkeypatch.setattr(replica, "_bm25_in_child", in_process)
+    return replica.StoreSpec(tmp_path / "replica-index")
+
+
+@pytest.mark.parametrize("when", ["_fill", "_rebuild_bm25"])
+def test_a_cache_deleted_during_a_refresh_is_not_activated_and_the_next_one_fills_it(
+    replica_store: replica.StoreSpec, published: Any, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    _, _, documents = published
+    pointer = replica.Pointer(build="b1", generation=3)
+    real = getattr(replica, when)
+
+    def then_delete(build: replica.Build, *args: Any) -> Any:
+        out = real(build, *args)
+        shutil.rmtree(replica.cache_store(replica_store).index_dir)
+        build.docstore.on_disk  # noqa: B018 - a reader may look at the path meanwhile
+        DocStore(build.docstore.path)  # ... and so create a new, empty docstore there
+        return out
+
+    monkeypatch.setattr(replica, when, then_delete)
+    with pytest.raises(IndexWriteError, match="deleted during a refresh"):
+        replica.fill_cache(replica_store, pointer)
+    cache = replica.cache_store(replica_store)
+    folder = cache.index_dir / "builds" / "b1"
+    assert not (folder / "state.json").exists(), "a half-filled cache must not look finished"
+    assert not (folder / "docstore.sqlite3").exists()
+    with pytest.raises(IndexNotFoundError):
+        active_build(cache)
+
+    monkeypatch.setattr(replica, when, real)
+    build, complete = replica.fill_cache(replica_store, pointer)
+    assert complete and build.intact
+    assert active_build(cache).name == "b1"
+    assert {r.path for r in build.docstore.rows()} == {d.path for d in documents}
+    assert build.bm25_dir() is not None
